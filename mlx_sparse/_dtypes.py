@@ -1,0 +1,114 @@
+"""Dtype and device policy: NumPy <-> MLX dtype mapping, and where data may compute.
+
+MLX has no float64 (nor complex128) on any GPU, so float64 data lives and computes
+on the CPU stream (reported once per process); complex128 does not exist in MLX at all
+and is rejected with a TypeError naming the dtype.
+"""
+import os
+import warnings
+
+import mlx.core as mx
+import numpy as np
+
+# One table for every value dtype we store; bfloat16 has no NumPy dtype (its buffers
+# travel as uint16 bits).
+_PAIRS = [
+    (np.dtype(np.bool_), mx.bool_),
+    (np.dtype(np.int8), mx.int8),
+    (np.dtype(np.int16), mx.int16),
+    (np.dtype(np.int32), mx.int32),
+    (np.dtype(np.int64), mx.int64),
+    (np.dtype(np.uint8), mx.uint8),
+    (np.dtype(np.uint16), mx.uint16),
+    (np.dtype(np.uint32), mx.uint32),
+    (np.dtype(np.uint64), mx.uint64),
+    (np.dtype(np.float16), mx.float16),
+    (np.dtype(np.float32), mx.float32),
+    (np.dtype(np.float64), mx.float64),
+    (np.dtype(np.complex64), mx.complex64),
+]
+NP_TO_MX = {n: m for n, m in _PAIRS}
+MX_TO_NP = {m: n for n, m in _PAIRS}
+
+_MX_NAMES = {m: str(m).split(".")[-1] for _, m in _PAIRS}
+_MX_NAMES[mx.bfloat16] = "bfloat16"
+_BY_NAME = {v: k for k, v in _MX_NAMES.items()}
+
+SUPPORTED_NAMES = tuple(_MX_NAMES.values())
+
+
+def dtype_name(dt):
+    """'float32', 'bfloat16', ... for an MLX dtype."""
+    return _MX_NAMES[dt]
+
+
+def to_mx_dtype(dtype):
+    """Map any dtype-like (NumPy dtype, type, string, MLX dtype) to an MLX dtype.
+
+    Raises TypeError naming the dtype when MLX cannot hold it (complex128, longdouble,
+    object, strings).
+    """
+    if isinstance(dtype, mx.Dtype):
+        return dtype
+    if isinstance(dtype, str) and dtype in _BY_NAME:
+        return _BY_NAME[dtype]
+    try:
+        nd = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"could not interpret data type {dtype!r}") from e
+    if nd in NP_TO_MX:
+        return NP_TO_MX[nd]
+    if nd == np.complex128 or nd.kind == "c":
+        raise TypeError(
+            f"dtype {nd} is not supported: MLX has no complex128; convert to "
+            "complex64 explicitly (e.g. dtype=numpy.complex64)")
+    raise TypeError(f"mlx_sparse does not support dtype {nd}. Supported: "
+                    + ", ".join(SUPPORTED_NAMES))
+
+
+def to_np_dtype(dt):
+    """NumPy dtype of an MLX dtype (bfloat16 has none: raises TypeError)."""
+    if dt == mx.bfloat16:
+        raise TypeError("bfloat16 has no NumPy dtype")
+    return MX_TO_NP[dt]
+
+
+def is_integer(dt):
+    return mx.issubdtype(dt, mx.integer)
+
+
+def is_complex(dt):
+    return dt == mx.complex64
+
+
+def is_float(dt):
+    return mx.issubdtype(dt, mx.floating)
+
+
+# ----------------------------------------------------------------------------------
+# Device policy
+# ----------------------------------------------------------------------------------
+_CPU_ONLY = (mx.float64,)
+_reported_cpu_fallback = False
+
+
+def needs_cpu(dt):
+    """True when values of dtype dt cannot compute on a GPU stream in MLX."""
+    return dt in _CPU_ONLY
+
+
+def device_for(dt):
+    """The device an op on values of dtype dt runs on: MLX's default device, except
+    float64, which MLX supports only on the CPU (reported once per process)."""
+    dev = mx.default_device()
+    if dev.type == mx.DeviceType.cpu or not needs_cpu(dt):
+        return dev
+    global _reported_cpu_fallback
+    if not _reported_cpu_fallback and not os.environ.get("MLX_SPARSE_QUIET"):
+        _reported_cpu_fallback = True
+        warnings.warn(
+            "mlx_sparse: float64 data computes on the CPU because MLX has no float64 "
+            "on the GPU; use .astype(numpy.float32) to run on the GPU "
+            "(set MLX_SPARSE_QUIET=1 to silence this note).",
+            RuntimeWarning, stacklevel=3)
+    return mx.cpu

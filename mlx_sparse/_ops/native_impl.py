@@ -1,0 +1,83 @@
+"""CPU implementation: thin adapters from MLX arrays to mlx_sparse._native.
+
+Inputs are read in place (np.asarray of an evaluated CPU MLX array is zero-copy);
+bfloat16 travels as its uint16 bits. Outputs come back as NumPy arrays from C++ and
+are copied once into MLX arrays here.
+"""
+import mlx.core as mx
+import numpy as np
+
+from .._dtypes import NP_TO_MX, dtype_name
+
+try:
+    from .. import _native
+except ImportError:  # extension not built: dispatch falls back to plain MLX ops
+    _native = None
+
+AVAILABLE = _native is not None
+
+
+def _np(a):
+    """Zero-copy NumPy view of an MLX array (C-contiguous; bf16 as uint16 bits)."""
+    if a.dtype == mx.bfloat16:
+        a = a.view(mx.uint16)
+    return np.ascontiguousarray(a)
+
+
+def _mx(a, bf16):
+    out = mx.array(a, dtype=NP_TO_MX[a.dtype])
+    if bf16 and a.dtype == np.uint16:
+        out = out.view(mx.bfloat16)
+    return out
+
+
+def _call(fn, data_dtype, *args):
+    """Call a native kernel; array args are MLX arrays, the last arg is vtype."""
+    conv = [(_np(a) if isinstance(a, mx.array) else a) for a in args]
+    res = fn(*conv, dtype_name(data_dtype))
+    bf16 = data_dtype == mx.bfloat16
+    if isinstance(res, tuple):
+        return tuple(_mx(r, bf16) for r in res)
+    return _mx(res, bf16)
+
+
+def coo_to_compressed(n_major, n_minor, major, minor, data):
+    return _call(_native.coo_to_compressed, data.dtype, n_major, n_minor, major, minor, data)
+
+
+def compressed_transpose(n_major, n_minor, indptr, indices, data):
+    return _call(_native.compressed_transpose, data.dtype, n_major, n_minor, indptr, indices, data)
+
+
+def sort_indices(indptr, indices, data):
+    return _call(_native.sort_indices, data.dtype, indptr, indices, data)
+
+
+def sum_duplicates(indptr, indices, data):
+    return _call(_native.sum_duplicates, data.dtype, indptr, indices, data)
+
+
+def eliminate_zeros(indptr, indices, data):
+    return _call(_native.eliminate_zeros, data.dtype, indptr, indices, data)
+
+
+def compressed_to_dense(n_major, n_minor, indptr, indices, data):
+    return _call(_native.compressed_to_dense, data.dtype, n_major, n_minor, indptr, indices, data)
+
+
+def coo_to_dense(n_rows, n_cols, row, col, data):
+    return _call(_native.coo_to_dense, data.dtype, n_rows, n_cols, row, col, data)
+
+
+def dense_to_compressed(dense, index_dtype):
+    conv = _np(dense)
+    res = _native.dense_to_compressed(conv, dtype_name(dense.dtype), dtype_name(index_dtype))
+    return tuple(_mx(r, dense.dtype == mx.bfloat16) for r in res)
+
+
+def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
+    return _call(_native.compressed_diagonal, data.dtype, k, n_major, n_minor, indptr, indices, data)
+
+
+def expand_indptr(indptr, nnz):
+    return _mx(_native.expand_indptr(_np(indptr), nnz), False)
