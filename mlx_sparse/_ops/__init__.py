@@ -47,8 +47,9 @@ def compressed_transpose(n_major, n_minor, indptr, indices, data):
     return _run("compressed_transpose", data.dtype, n_major, n_minor, indptr, indices, data)
 
 
-def sort_indices(indptr, indices, data):
-    return _run("sort_indices", data.dtype, indptr, indices, data)
+def sort_indices(indptr, indices, data, n_minor):
+    # n_minor bounds the keys of the MLX-ops sort (one sort instead of two).
+    return _run("sort_indices", data.dtype, indptr, indices, data, n_minor)
 
 
 def sum_duplicates(indptr, indices, data):

@@ -133,10 +133,8 @@ def _lexsort(keys, n, stable=True):
 
 
 def _index_dtype(*arrays):
-    dt = arrays[0].dtype
-    for a in arrays[1:]:
-        dt = mx.promote_types(dt, a.dtype)
-    return dt
+    """int64 if any index array is int64, else int32."""
+    return mx.int64 if any(a.dtype == mx.int64 for a in arrays) else mx.int32
 
 
 # --------------------------------------------------------------------------
@@ -215,7 +213,7 @@ def compressed_transpose(n_major, n_minor, indptr, indices, data):
     return indptr_t, indices_t, data_t
 
 
-def sort_indices(indptr, indices, data, *, n_minor=None):
+def sort_indices(indptr, indices, data, n_minor=None):
     """Stable sort of each slice by minor index; duplicates keep input order.
 
     ``n_minor`` (optional, a Python int) bounds the minor indices; without it

@@ -49,7 +49,7 @@ def compressed_transpose(n_major, n_minor, indptr, indices, data):
     return _call(_native.compressed_transpose, data.dtype, n_major, n_minor, indptr, indices, data)
 
 
-def sort_indices(indptr, indices, data):
+def sort_indices(indptr, indices, data, n_minor=None):
     return _call(_native.sort_indices, data.dtype, indptr, indices, data)
 
 

@@ -235,7 +235,7 @@ class _cs_base(_spbase):
         if self.has_sorted_indices:
             return
         s = self._s
-        indices, data = _ops.sort_indices(s.indptr, s.indices, s.data)
+        indices, data = _ops.sort_indices(s.indptr, s.indices, s.data, s.n_minor)
         self._s = s.with_(indices=indices, data=data, sorted_indices=True)
 
     def sorted_indices(self):

@@ -1,0 +1,44 @@
+"""Shared timing helpers for the benchmark scripts (not part of the test suite)."""
+import statistics
+import time
+
+import mlx.core as mx
+
+
+def median_ms(fn, repeat=7, warmup=1):
+    """Median wall time of fn() in ms; MLX results are evaluated inside the timing."""
+    for _ in range(warmup):
+        _eval(fn())
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        _eval(fn())
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def _eval(out):
+    arrays = []
+    for x in out if isinstance(out, tuple) else (out,):
+        if isinstance(x, mx.array):
+            arrays.append(x)
+        elif hasattr(x, "_s"):  # one of our sparse objects: its storage buffers
+            arrays += [v for v in vars(x._s).values() if isinstance(v, mx.array)]
+    if arrays:
+        mx.eval(*arrays)
+
+
+def copy_bandwidth_gbs(nbytes=400_000_000):
+    """Host memory copy bandwidth (read + write) measured now, as the GB/s yardstick."""
+    import numpy as np
+    a = np.ones(nbytes // 8)
+    b = np.empty_like(a)
+    t = median_ms(lambda: np.copyto(b, a), repeat=5)
+    return 2 * a.nbytes / (t * 1e-3) / 1e9
+
+
+def table(rows, header):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    fmt = "  ".join(f"{{:>{w}}}" for w in widths)
+    lines = [fmt.format(*header)] + [fmt.format(*r) for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""The dispatch table: every op has a CPU and a GPU entry, the CPU entry is the native
+extension when it is built, and both implementations agree."""
+import mlx.core as mx
+import numpy as np
+import pytest
+
+from mlx_sparse import _ops
+from mlx_sparse._ops import mlx_impl, native_impl
+
+
+def test_every_op_has_cpu_and_gpu_entries():
+    for op in _ops.OPS:
+        assert set(_ops.DISPATCH[op]) == {"cpu", "gpu"}
+        assert callable(_ops.DISPATCH[op]["cpu"][1]) and callable(_ops.DISPATCH[op]["gpu"][1])
+
+
+def test_native_extension_is_built_and_dispatched():
+    # The package is installed with its C++ extension; a missing build is a failure.
+    assert native_impl.AVAILABLE, "mlx_sparse._native was not built"
+    assert all(cpu == "native (C++)" for _, cpu, _ in _ops.table())
+
+
+def test_info_prints_the_table(capsys):
+    from mlx_sparse.__main__ import main
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for op in _ops.OPS:
+        assert op in out
+
+
+@pytest.mark.parametrize("dtype", [mx.float32, mx.float64, mx.int64, mx.bfloat16])
+def test_native_and_mlx_paths_agree(dtype):
+    rng = np.random.default_rng(7)
+    n_major, n_minor, nnz = 40, 30, 500
+    major = mx.array(rng.integers(0, n_major, nnz).astype(np.int32))
+    minor = mx.array(rng.integers(0, n_minor, nnz).astype(np.int32))
+    data = mx.array(rng.integers(-3, 4, nnz).astype(np.float32)).astype(dtype)
+    a = native_impl.coo_to_compressed(n_major, n_minor, major, minor, data)
+    b = mlx_impl.coo_to_compressed(n_major, n_minor, major, minor, data)
+    for x, y in zip(a, b):
+        assert x.dtype == y.dtype
+        assert np.array_equal(np.asarray(x.astype(mx.float32) if x.dtype == mx.bfloat16 else x),
+                              np.asarray(y.astype(mx.float32) if y.dtype == mx.bfloat16 else y))
+    t_a = native_impl.compressed_transpose(n_major, n_minor, *a)
+    t_b = mlx_impl.compressed_transpose(n_major, n_minor, *b)
+    for x, y in zip(t_a[:2], t_b[:2]):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_float64_runs_on_cpu_stream_when_gpu_is_default(monkeypatch):
+    # device_for() sends float64 to the CPU whatever the default device is.
+    from mlx_sparse import _dtypes
+    monkeypatch.setattr(_dtypes.mx, "default_device", lambda: mx.Device(mx.gpu))
+    monkeypatch.setattr(_dtypes, "_reported_cpu_fallback", True)
+    assert _dtypes.device_for(mx.float64) == mx.cpu
+    assert _dtypes.device_for(mx.float32) == mx.Device(mx.gpu)
