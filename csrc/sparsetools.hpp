@@ -25,6 +25,10 @@
 #include "threading.hpp"
 #include "values.hpp"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace mlx_sparse {
 
 // ================================================================= buffers and results
@@ -38,8 +42,7 @@ class Buffer {
   Buffer() = default;
   explicit Buffer(size_t n) : n_(n) {
     if (n > std::numeric_limits<size_t>::max() / sizeof(T)) throw std::bad_alloc();
-    p_ = static_cast<T*>(std::malloc(std::max<size_t>(n, 1) * sizeof(T)));
-    if (p_ == nullptr) throw std::bad_alloc();
+    p_ = static_cast<T*>(allocate(std::max<size_t>(n, 1) * sizeof(T)));
   }
   Buffer(Buffer&& o) noexcept : p_(o.p_), n_(o.n_) {
     o.p_ = nullptr;
@@ -80,6 +83,24 @@ class Buffer {
   }
 
  private:
+  // Kernel outputs are written once, in random order: with 4 KiB pages the page faults
+  // of a fresh block cost as much as the kernel. Large blocks therefore start on a huge
+  // page boundary and ask for transparent huge pages (as NumPy does for its arrays).
+  static void* allocate(size_t bytes) {
+    void* p = nullptr;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    constexpr size_t kHuge = size_t(2) << 20;
+    if (bytes >= 2 * kHuge) {
+      if (posix_memalign(&p, kHuge, bytes) != 0) throw std::bad_alloc();
+      madvise(p, (bytes + kHuge - 1) & ~(kHuge - 1), MADV_HUGEPAGE);
+      return p;
+    }
+#endif
+    p = std::malloc(bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+
   T* p_ = nullptr;
   size_t n_ = 0;
 };
@@ -575,14 +596,15 @@ Buffer<V> coo_to_dense(size_t n_rows, size_t n_cols, const I* row, const I* col,
     V& d = dense[r * n_cols + c];
     d = value_add(d, data[i]);
   };
-  // Rows are sorted (a canonical COO)?  Then each band of rows is one input range.
+  // Rows sorted (as in a canonical COO)? Then each band of rows is one input range.
+  // Compared as unsigned, so negative (invalid) rows sort last, into the last band.
   std::vector<char> sorted(static_cast<size_t>(T), 1);
   if (T > 1) {
     // Partitioning: input cut evenly, each chunk also compares across its left edge.
     parallel_run(T, [&](int t) {
       const size_t b = even_split(nnz, T, t), e = even_split(nnz, T, t + 1);
       bool ok = true;
-      for (size_t i = std::max<size_t>(b, 1); i < e; ++i) ok &= !(row[i] < row[i - 1]);
+      for (size_t i = std::max<size_t>(b, 1); i < e; ++i) ok &= as_u64(row[i - 1]) <= as_u64(row[i]);
       sorted[t] = ok;
     });
   }
@@ -633,7 +655,6 @@ Compressed<V, I> dense_to_compressed(size_t n_rows, size_t n_cols, const V* dens
       const V* row = dense + r * n_cols;
       size_t count = 0;
       for (size_t j = 0; j < n_cols; ++j) count += !value_is_zero(row[j]);
-      indptr[r + 1] = static_cast<I>(count);  // the row's count for now
       total += count;
     }
     block[t + 1] = total;

@@ -8,21 +8,31 @@ mlx_sparse info` prints this table.
 import mlx.core as mx
 
 from .._dtypes import device_for
-from . import mlx_impl, native_impl
+from . import mlx_impl, mlx_products, native_impl
 
-OPS = (
-    "coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",
-    "eliminate_zeros", "compressed_to_dense", "coo_to_dense", "dense_to_compressed",
-    "compressed_diagonal", "expand_indptr",
-)
+# op -> module holding its plain-MLX-ops implementation
+_MLX_MODULE = {
+    **{op: mlx_impl for op in (
+        "coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",
+        "eliminate_zeros", "compressed_to_dense", "coo_to_dense", "dense_to_compressed",
+        "compressed_diagonal", "expand_indptr")},
+    **{op: mlx_products for op in (
+        "compressed_matvec", "compressed_matvec_t", "compressed_matmat",
+        "compressed_matmat_t", "compressed_matmul", "compressed_binop",
+        "compressed_reduce_major", "compressed_reduce_minor")},
+}
+OPS = tuple(_MLX_MODULE)
+
+
+def _cpu_entry(op):
+    if native_impl.AVAILABLE and native_impl.has(op):
+        return ("native (C++)", getattr(native_impl, op))
+    return ("mlx ops", getattr(_MLX_MODULE[op], op))
+
 
 # op -> {device type name -> (implementation name, function)}
 DISPATCH = {
-    op: {
-        "cpu": (("native (C++)", getattr(native_impl, op)) if native_impl.AVAILABLE
-                else ("mlx ops", getattr(mlx_impl, op))),
-        "gpu": ("mlx ops", getattr(mlx_impl, op)),
-    }
+    op: {"cpu": _cpu_entry(op), "gpu": ("mlx ops", getattr(_MLX_MODULE[op], op))}
     for op in OPS
 }
 
@@ -78,6 +88,42 @@ def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
 
 def expand_indptr(indptr, nnz):
     return _run("expand_indptr", None, indptr, nnz)
+
+
+def compressed_matvec(n_major, n_minor, indptr, indices, data, x):
+    return _run("compressed_matvec", data.dtype, n_major, n_minor, indptr, indices, data, x)
+
+
+def compressed_matvec_t(n_major, n_minor, indptr, indices, data, x):
+    return _run("compressed_matvec_t", data.dtype, n_major, n_minor, indptr, indices, data, x)
+
+
+def compressed_matmat(n_major, n_minor, indptr, indices, data, X):
+    return _run("compressed_matmat", data.dtype, n_major, n_minor, indptr, indices, data, X)
+
+
+def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
+    return _run("compressed_matmat_t", data.dtype, n_major, n_minor, indptr, indices, data, X)
+
+
+def compressed_matmul(n_major, n_inner, n_minor, a_indptr, a_indices, a_data,
+                      b_indptr, b_indices, b_data):
+    return _run("compressed_matmul", a_data.dtype, n_major, n_inner, n_minor,
+                a_indptr, a_indices, a_data, b_indptr, b_indices, b_data)
+
+
+def compressed_binop(op, n_major, n_minor, a_indptr, a_indices, a_data,
+                     b_indptr, b_indices, b_data):
+    return _run("compressed_binop", a_data.dtype, op, n_major, n_minor,
+                a_indptr, a_indices, a_data, b_indptr, b_indices, b_data)
+
+
+def compressed_reduce_major(op, n_major, indptr, data):
+    return _run("compressed_reduce_major", data.dtype, op, n_major, indptr, data)
+
+
+def compressed_reduce_minor(op, n_minor, indices, data):
+    return _run("compressed_reduce_minor", data.dtype, op, n_minor, indices, data)
 
 
 def table():

@@ -17,6 +17,11 @@ except ImportError:  # extension not built: dispatch falls back to plain MLX ops
 AVAILABLE = _native is not None
 
 
+def has(op):
+    """True when the built extension provides the kernel behind op."""
+    return AVAILABLE and hasattr(_native, op) and op in globals()
+
+
 def _np(a):
     """Zero-copy NumPy view of an MLX array (C-contiguous; bf16 as uint16 bits)."""
     if a.dtype == mx.bfloat16:

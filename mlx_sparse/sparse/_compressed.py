@@ -10,6 +10,7 @@ from .._storage import COO
 from ._base import _spbase, issparse, sparray
 from ._coo import (_bincount, _check_transpose_axes, _coo_from_triplets,
                    _finish_dense, dense_operand)
+from ._data import result_dtype
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isshape,
                        mx_index_dtype, validateaxis)
 
@@ -180,11 +181,6 @@ class _cs_base(_spbase):
             self._s = s.with_(indices=s.indices[:nnz], data=s.data[:nnz])
 
     # ---- conversions ----------------------------------------------------------------
-    def _family(self, fmt):
-        from . import _csc, _csr
-        mod = {"csr": _csr, "csc": _csc}[fmt]
-        return getattr(mod, f"{fmt}_{'array' if self._is_array else 'matrix'}")
-
     def tocoo(self, copy=False):
         from ._coo import coo_array, coo_matrix
         s = self._s
@@ -207,12 +203,12 @@ class _cs_base(_spbase):
     def tocsr(self, copy=False):
         if self.format == "csr":
             return self.copy() if copy else self
-        return self._family("csr")._from_storage(self._transposed_layout())
+        return self._container("csr")._from_storage(self._transposed_layout())
 
     def tocsc(self, copy=False):
         if self.format == "csc":
             return self.copy() if copy else self
-        return self._family("csc")._from_storage(self._transposed_layout())
+        return self._container("csc")._from_storage(self._transposed_layout())
 
     def toarray(self, order=None, out=None):
         s = self._s
@@ -227,7 +223,7 @@ class _cs_base(_spbase):
         other_cls = CSC if s.major_axis == 0 else CSR
         other = other_cls(s.indptr, s.indices, s.data, s.shape[::-1],
                           s.sorted_indices, s.canonical)
-        out = self._family("csc" if self.format == "csr" else "csr")._from_storage(other)
+        out = self._container("csc" if self.format == "csr" else "csr")._from_storage(other)
         return out.copy() if copy else out
 
     # ---- canonical form (in place: swap storage) --------------------------------------
@@ -284,6 +280,76 @@ class _cs_base(_spbase):
         # In (major, minor) coordinates CSC's k-th diagonal is the -k-th.
         kk = k if s.major_axis == 0 else -k
         return _ops.compressed_diagonal(kk, s.n_major, s.n_minor, s.indptr, s.indices, s.data)
+
+
+    # ---- products and binary operations ------------------------------------------------
+    def _operand(self, x, dt):
+        return x.astype(dt) if x.dtype != dt else x
+
+    def _matmul_vector(self, x):
+        s = self._s
+        dt = result_dtype(np.matmul, s.data.dtype, x.dtype)
+        data, x = self._operand(s.data, dt), self._operand(x, dt)
+        f = _ops.compressed_matvec if s.major_axis == 0 else _ops.compressed_matvec_t
+        return f(s.n_major, s.n_minor, s.indptr, s.indices, data, x)
+
+    def _matmul_multivector(self, X):
+        s = self._s
+        dt = result_dtype(np.matmul, s.data.dtype, X.dtype)
+        data, X = self._operand(s.data, dt), self._operand(X, dt)
+        f = _ops.compressed_matmat if s.major_axis == 0 else _ops.compressed_matmat_t
+        return f(s.n_major, s.n_minor, s.indptr, s.indices, data, X)
+
+    def _matmul_sparse(self, other):
+        """Sparse @ sparse in self's format; result canonical. For CSC, C = A @ B is
+        computed as C^T = B^T @ A^T on the same buffers read as CSR."""
+        a = self._s
+        b = other.asformat(self.format)._s
+        dt = result_dtype(np.matmul, a.data.dtype, b.data.dtype)
+        M, K = self.shape
+        N = other.shape[1]
+        if a.major_axis == 0:
+            first, second, dims = a, b, (M, K, N)
+        else:
+            first, second, dims = b, a, (N, K, M)
+        indptr, indices, data = _ops.compressed_matmul(
+            *dims, first.indptr, first.indices, self._operand(first.data, dt),
+            second.indptr, second.indices, self._operand(second.data, dt))
+        return self._from_storage(self._storage(indptr, indices, data, (M, N),
+                                                sorted_indices=True, canonical=True))
+
+    def _binopt(self, other, op):
+        """Element-wise op over the union of stored entries of two same-shape matrices,
+        in self's format, canonical, entries whose result is 0/False dropped (SciPy)."""
+        a = self._canonical_storage()
+        b = other.asformat(self.format)._canonical_storage()
+        np_op = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
+                 "maximum": np.maximum, "minimum": np.minimum}.get(op, np.add)
+        dt = result_dtype(np_op, a.data.dtype, b.data.dtype)
+        indptr, indices, data = _ops.compressed_binop(
+            op, a.n_major, a.n_minor, a.indptr, a.indices, self._operand(a.data, dt),
+            b.indptr, b.indices, self._operand(b.data, dt))
+        return self._from_storage(self._storage(indptr, indices, data, self.shape,
+                                                sorted_indices=True, canonical=True))
+
+    def _canonical_storage(self):
+        """Canonical storage of this matrix, without changing self."""
+        if self.has_canonical_format:
+            return self._s
+        tmp = self._from_storage(self._s)
+        tmp.sum_duplicates()
+        return tmp._s
+
+    def _scale_broadcast(self, vec):
+        """self * v for a dense (1, N) or (M, 1) operand: scale stored values."""
+        s = self._s
+        v = vec.reshape(-1)
+        per_column = tuple(vec.shape) == (1, self.shape[1])
+        # the factor of each entry is picked by its column (per_column) or its row
+        by_minor = per_column == (s.major_axis == 0)
+        pick = s.indices if by_minor else _ops.expand_indptr(s.indptr, s.indices.size)
+        dt = result_dtype(np.multiply, s.data.dtype, v.dtype)
+        return self._with_data(s.data.astype(dt) * v.astype(dt)[pick])
 
 
 def _compress_coo(coo, S):

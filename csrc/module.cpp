@@ -1,0 +1,429 @@
+// mlx_sparse._native: Python bindings of the CPU kernels in sparsetools.hpp.
+//
+// This file only checks and converts buffers and dispatches on (value type, index type);
+// the algorithms live in sparsetools.hpp. Inputs are read in place (no copies), the GIL is
+// released while kernels run, and outputs are the kernels' own buffers handed to NumPy.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dispatch.hpp"
+#include "sparsetools.hpp"
+#include "threading.hpp"
+
+namespace py = pybind11;
+namespace ms = mlx_sparse;
+
+namespace {
+
+// ------------------------------------------------------------------ argument checks
+
+std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+bool native_byte_order(const py::dtype& dt) {
+  const char order = dt.byteorder();
+  if (order == '=' || order == '|') return true;
+  const uint16_t probe = 1;
+  const bool little = *reinterpret_cast<const uint8_t*>(&probe) == 1;
+  return order == (little ? '<' : '>');
+}
+
+void check_layout(const py::array& a, const char* name, py::ssize_t ndim) {
+  if (a.ndim() != ndim)
+    throw py::value_error(std::string(name) + " must be " + std::to_string(ndim) + "-D, got " +
+                          std::to_string(a.ndim()) + "-D");
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous");
+  if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    throw py::value_error(std::string(name) + " must be aligned");
+}
+
+ms::IndexType index_type(const py::array& a, const char* name) {
+  check_layout(a, name, 1);
+  const py::dtype dt = a.dtype();
+  if (dt.kind() == 'i' && native_byte_order(dt)) {
+    if (dt.itemsize() == 4) return ms::IndexType::int32;
+    if (dt.itemsize() == 8) return ms::IndexType::int64;
+  }
+  throw py::type_error(std::string(name) + " must be an int32 or int64 array, got dtype " + dtype_str(a));
+}
+
+// All index arrays of one call share one dtype.
+ms::IndexType index_types(const py::array& a, const char* a_name, const py::array& b, const char* b_name) {
+  const ms::IndexType ta = index_type(a, a_name), tb = index_type(b, b_name);
+  if (ta != tb)
+    throw py::type_error(std::string(a_name) + " and " + b_name + " must have the same dtype, got " +
+                         dtype_str(a) + " and " + dtype_str(b));
+  return ta;
+}
+
+ms::ValueTypeInfo value_info(const std::string& vtype) {
+  try {
+    return ms::value_type_info(vtype);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+}
+
+void check_values(const py::array& a, const ms::ValueTypeInfo& info, const char* name, py::ssize_t ndim) {
+  check_layout(a, name, ndim);
+  const py::dtype dt = a.dtype();
+  if (dt.kind() != info.kind || static_cast<size_t>(dt.itemsize()) != info.itemsize || !native_byte_order(dt))
+    throw py::type_error(std::string(name) + " has dtype " + dtype_str(a) + ", which does not match vtype '" +
+                         info.name + "' (expected " + info.numpy_dtype + ")");
+}
+
+size_t nonnegative(int64_t n, const char* name) {
+  if (n < 0) throw py::value_error(std::string(name) + " must be >= 0, got " + std::to_string(n));
+  return static_cast<size_t>(n);
+}
+
+size_t dense_size(size_t rows, size_t cols, size_t itemsize) {
+  if (cols != 0 && rows > (static_cast<size_t>(PY_SSIZE_T_MAX) / itemsize) / cols)
+    throw py::value_error("dense shape (" + std::to_string(rows) + ", " + std::to_string(cols) + ") is too large");
+  return rows * cols;
+}
+
+// Compressed-storage arguments: indptr of length n_major + 1, indices and data of equal
+// length (entries past indptr[-1] are ignored).
+struct CompressedArgs {
+  ms::IndexType itype;
+  size_t n_major;
+  size_t capacity;
+};
+
+CompressedArgs compressed_args(const py::array& indptr, const py::array& indices, const py::array& data,
+                               const ms::ValueTypeInfo& info) {
+  const ms::IndexType itype = index_types(indptr, "indptr", indices, "indices");
+  check_values(data, info, "data", 1);
+  if (indptr.size() < 1) throw py::value_error("indptr must have at least one element");
+  if (indices.size() != data.size())
+    throw py::value_error("indices and data must have the same length, got " + std::to_string(indices.size()) +
+                          " and " + std::to_string(data.size()));
+  return {itype, static_cast<size_t>(indptr.size() - 1), static_cast<size_t>(indices.size())};
+}
+
+void check_n_major(const CompressedArgs& args, size_t n_major) {
+  if (args.n_major != n_major)
+    throw py::value_error("indptr must have length n_major + 1 = " + std::to_string(n_major + 1) + ", got " +
+                          std::to_string(args.n_major + 1));
+}
+
+template <class T>
+const T* ptr(const py::array& a) {
+  return static_cast<const T*>(a.data());
+}
+
+// ------------------------------------------------------------------ results
+
+// Hands a kernel's buffer to NumPy without copying; NumPy frees it.
+template <class T>
+py::array to_numpy(ms::Buffer<T>&& buf, const py::dtype& dt, std::vector<py::ssize_t> shape) {
+  std::vector<py::ssize_t> strides(shape.size());
+  py::ssize_t step = dt.itemsize();
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = step;
+    step *= shape[i];
+  }
+  py::capsule owner(buf.data(), [](void* p) { std::free(p); });
+  void* p = buf.release();
+  return py::array(dt, std::move(shape), std::move(strides), p, owner);
+}
+
+template <class T>
+py::array to_numpy_1d(ms::Buffer<T>&& buf, const py::dtype& dt) {
+  const auto n = static_cast<py::ssize_t>(buf.size());
+  return to_numpy(std::move(buf), dt, {n});
+}
+
+template <class I>
+py::dtype index_dtype() {
+  return py::dtype::of<I>();
+}
+
+py::dtype value_dtype(const ms::ValueTypeInfo& info) { return py::dtype(std::string(info.numpy_dtype)); }
+
+template <class V, class I>
+py::tuple compressed_tuple(ms::Compressed<V, I>&& r, const ms::ValueTypeInfo& info) {
+  py::array indptr = to_numpy_1d(std::move(r.indptr), index_dtype<I>());
+  py::array indices = to_numpy_1d(std::move(r.indices), index_dtype<I>());
+  py::array data = to_numpy_1d(std::move(r.data), value_dtype(info));
+  return py::make_tuple(indptr, indices, data);
+}
+
+// ------------------------------------------------------------------ bound functions
+
+py::tuple coo_to_compressed(int64_t n_major, int64_t n_minor, const py::array& major, const py::array& minor,
+                            const py::array& data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major"), nm = nonnegative(n_minor, "n_minor");
+  const ms::IndexType itype = index_types(major, "major", minor, "minor");
+  check_values(data, info, "data", 1);
+  const size_t nnz = static_cast<size_t>(major.size());
+  if (static_cast<size_t>(minor.size()) != nnz || static_cast<size_t>(data.size()) != nnz)
+    throw py::value_error("major, minor and data must have the same length");
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename decltype(vtag)::type;
+      ms::Compressed<V, I> r;
+      {
+        py::gil_scoped_release nogil;
+        r = ms::coo_to_compressed<V, I>(nM, nm, ptr<I>(major), ptr<I>(minor), ptr<V>(data), nnz, threads);
+      }
+      return compressed_tuple(std::move(r), info);
+    });
+  });
+}
+
+py::tuple compressed_transpose(int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices,
+                               const py::array& data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major"), nm = nonnegative(n_minor, "n_minor");
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  check_n_major(args, nM);
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_storage(vtype, [&](auto stag) {
+      using S = typename decltype(stag)::type;
+      ms::Compressed<S, I> r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
+        r = ms::compressed_transpose<S, I>(nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), threads);
+      }
+      return compressed_tuple(std::move(r), info);
+    });
+  });
+}
+
+py::tuple sort_indices(const py::array& indptr, const py::array& indices, const py::array& data,
+                       const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_storage(vtype, [&](auto stag) {
+      using S = typename decltype(stag)::type;
+      ms::SliceEntries<S, I> r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
+        r = ms::sort_indices<S, I>(args.n_major, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), threads);
+      }
+      py::array out_indices = to_numpy_1d(std::move(r.indices), index_dtype<I>());
+      py::array out_data = to_numpy_1d(std::move(r.data), value_dtype(info));
+      return py::make_tuple(out_indices, out_data);
+    });
+  });
+}
+
+// sum_duplicates and eliminate_zeros: same arguments, same result shape.
+template <class Kernel>
+py::tuple rebuild_slices(const py::array& indptr, const py::array& indices, const py::array& data,
+                         const std::string& vtype, Kernel kernel) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename decltype(vtag)::type;
+      ms::Compressed<V, I> r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
+        r = kernel(vtag, args.n_major, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
+      }
+      return compressed_tuple(std::move(r), info);
+    });
+  });
+}
+
+py::tuple sum_duplicates(const py::array& indptr, const py::array& indices, const py::array& data,
+                         const std::string& vtype) {
+  return rebuild_slices(indptr, indices, data, vtype, [](auto vtag, size_t n, const auto* ip, const auto* ix,
+                                                         const auto* d, int threads) {
+    using V = typename decltype(vtag)::type;
+    using I = std::remove_const_t<std::remove_pointer_t<decltype(ip)>>;
+    return ms::sum_duplicates<V, I>(n, ip, ix, d, threads);
+  });
+}
+
+py::tuple eliminate_zeros(const py::array& indptr, const py::array& indices, const py::array& data,
+                          const std::string& vtype) {
+  return rebuild_slices(indptr, indices, data, vtype, [](auto vtag, size_t n, const auto* ip, const auto* ix,
+                                                         const auto* d, int threads) {
+    using V = typename decltype(vtag)::type;
+    using I = std::remove_const_t<std::remove_pointer_t<decltype(ip)>>;
+    return ms::eliminate_zeros<V, I>(n, ip, ix, d, threads);
+  });
+}
+
+py::array compressed_to_dense(int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices,
+                              const py::array& data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major"), nm = nonnegative(n_minor, "n_minor");
+  dense_size(nM, nm, info.itemsize);
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  check_n_major(args, nM);
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename decltype(vtag)::type;
+      ms::Buffer<V> r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
+        r = ms::compressed_to_dense<V, I>(nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
+      }
+      return to_numpy(std::move(r), value_dtype(info),
+                      {static_cast<py::ssize_t>(nM), static_cast<py::ssize_t>(nm)});
+    });
+  });
+}
+
+py::array coo_to_dense(int64_t n_rows, int64_t n_cols, const py::array& row, const py::array& col,
+                       const py::array& data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nr = nonnegative(n_rows, "n_rows"), nc = nonnegative(n_cols, "n_cols");
+  dense_size(nr, nc, info.itemsize);
+  const ms::IndexType itype = index_types(row, "row", col, "col");
+  check_values(data, info, "data", 1);
+  const size_t nnz = static_cast<size_t>(row.size());
+  if (static_cast<size_t>(col.size()) != nnz || static_cast<size_t>(data.size()) != nnz)
+    throw py::value_error("row, col and data must have the same length");
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename decltype(vtag)::type;
+      ms::Buffer<V> r;
+      {
+        py::gil_scoped_release nogil;
+        r = ms::coo_to_dense<V, I>(nr, nc, ptr<I>(row), ptr<I>(col), ptr<V>(data), nnz, threads);
+      }
+      return to_numpy(std::move(r), value_dtype(info), {static_cast<py::ssize_t>(nr), static_cast<py::ssize_t>(nc)});
+    });
+  });
+}
+
+py::tuple dense_to_compressed(const py::array& dense, const std::string& vtype, const std::string& index_dtype_name) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  check_values(dense, info, "dense", 2);
+  ms::IndexType itype;
+  if (index_dtype_name == "int32")
+    itype = ms::IndexType::int32;
+  else if (index_dtype_name == "int64")
+    itype = ms::IndexType::int64;
+  else
+    throw py::value_error("index_dtype must be 'int32' or 'int64', got '" + index_dtype_name + "'");
+  const size_t nr = static_cast<size_t>(dense.shape(0)), nc = static_cast<size_t>(dense.shape(1));
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename decltype(vtag)::type;
+      ms::Compressed<V, I> r;
+      {
+        py::gil_scoped_release nogil;
+        r = ms::dense_to_compressed<V, I>(nr, nc, ptr<V>(dense), threads);
+      }
+      return compressed_tuple(std::move(r), info);
+    });
+  });
+}
+
+py::array compressed_diagonal(int64_t k, int64_t n_major, int64_t n_minor, const py::array& indptr,
+                              const py::array& indices, const py::array& data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major"), nm = nonnegative(n_minor, "n_minor");
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  check_n_major(args, nM);
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename decltype(vtag)::type;
+      ms::Buffer<V> r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
+        r = ms::compressed_diagonal<V, I>(k, nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
+      }
+      return to_numpy_1d(std::move(r), value_dtype(info));
+    });
+  });
+}
+
+py::array expand_indptr(const py::array& indptr, int64_t nnz) {
+  const ms::IndexType itype = index_type(indptr, "indptr");
+  if (indptr.size() < 1) throw py::value_error("indptr must have at least one element");
+  const size_t n = nonnegative(nnz, "nnz");
+  const size_t n_major = static_cast<size_t>(indptr.size() - 1);
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    ms::Buffer<I> r;
+    {
+      py::gil_scoped_release nogil;
+      if (ms::check_indptr(ptr<I>(indptr), n_major, n) != n)
+        throw std::invalid_argument("indptr[-1] must equal nnz (" + std::to_string(n) + ")");
+      r = ms::expand_indptr<I>(n_major, ptr<I>(indptr), threads);
+    }
+    return to_numpy_1d(std::move(r), index_dtype<I>());
+  });
+}
+
+void set_num_threads(int n) {
+  if (n < 1) throw py::value_error("set_num_threads: n must be >= 1, got " + std::to_string(n));
+  ms::set_num_threads(n);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  ms::init_threads_from_env();
+  m.doc() =
+      "CPU kernels of mlx_sparse on NumPy buffers. 'major' is the compressed axis (rows of CSR, "
+      "columns of CSC). Index arrays are int32 or int64 (one dtype per call); vtype names the value "
+      "type (bfloat16 values travel as their uint16 bits). Outputs are new arrays.";
+
+  m.def("coo_to_compressed", &coo_to_compressed, py::arg("n_major"), py::arg("n_minor"), py::arg("major"),
+        py::arg("minor"), py::arg("data"), py::arg("vtype"),
+        "COO -> canonical compressed (indptr, indices, data): sorted by (major, minor), duplicates summed "
+        "in input order, zero sums and explicit zeros kept.");
+  m.def("compressed_transpose", &compressed_transpose, py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"),
+        py::arg("indices"), py::arg("data"), py::arg("vtype"),
+        "CSR <-> CSC: (indptr_t, indices_t, data_t) with n_minor + 1 slices, each listing its entries by "
+        "increasing major; duplicates kept.");
+  m.def("sort_indices", &sort_indices, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("vtype"),
+        "(indices, data) with each slice stably sorted by minor index; duplicates kept.");
+  m.def("sum_duplicates", &sum_duplicates, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("vtype"),
+        "(indptr, indices, data) with adjacent equal minor indices of each slice summed (zero sums kept).");
+  m.def("eliminate_zeros", &eliminate_zeros, py::arg("indptr"), py::arg("indices"), py::arg("data"),
+        py::arg("vtype"), "(indptr, indices, data) without the entries equal to zero (-0.0 is zero, nan is not).");
+  m.def("compressed_to_dense", &compressed_to_dense, py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"),
+        py::arg("indices"), py::arg("data"), py::arg("vtype"),
+        "Dense C-contiguous (n_major, n_minor) array; duplicates summed.");
+  m.def("coo_to_dense", &coo_to_dense, py::arg("n_rows"), py::arg("n_cols"), py::arg("row"), py::arg("col"),
+        py::arg("data"), py::arg("vtype"), "Dense C-contiguous (n_rows, n_cols) array; duplicates summed in input order.");
+  m.def("dense_to_compressed", &dense_to_compressed, py::arg("dense"), py::arg("vtype"), py::arg("index_dtype"),
+        "(indptr, indices, data) of the nonzero entries of a 2-D C-contiguous array, row-major order; "
+        "index_dtype is 'int32' or 'int64'.");
+  m.def("compressed_diagonal", &compressed_diagonal, py::arg("k"), py::arg("n_major"), py::arg("n_minor"),
+        py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("vtype"),
+        "Diagonal k (entries with minor - major == k), duplicates summed.");
+  m.def("expand_indptr", &expand_indptr, py::arg("indptr"), py::arg("nnz"),
+        "The major index of every entry (length nnz, dtype of indptr).");
+  m.def("num_threads", &ms::num_threads, "Threads the kernels may use.");
+  m.def("set_num_threads", &set_num_threads, py::arg("n"),
+        "Sets the threads the kernels may use (default: hardware threads, or MLX_SPARSE_NUM_THREADS).");
+}
