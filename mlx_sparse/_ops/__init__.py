@@ -8,7 +8,7 @@ mlx_sparse info` prints this table.
 import mlx.core as mx
 
 from .._dtypes import device_for
-from . import mlx_impl, mlx_products, native_impl
+from . import gpu_impl, mlx_impl, mlx_products, native_impl
 
 # op -> module holding its plain-MLX-ops implementation
 _MLX_MODULE = {
@@ -30,11 +30,14 @@ def _cpu_entry(op):
     return ("mlx ops", getattr(_MLX_MODULE[op], op))
 
 
+def _gpu_entry(op):
+    if gpu_impl.has(op):
+        return (f"{gpu_impl.API} kernel", gpu_impl.KERNELS[op])
+    return ("mlx ops", getattr(_MLX_MODULE[op], op))
+
+
 # op -> {device type name -> (implementation name, function)}
-DISPATCH = {
-    op: {"cpu": _cpu_entry(op), "gpu": ("mlx ops", getattr(_MLX_MODULE[op], op))}
-    for op in OPS
-}
+DISPATCH = {op: {"cpu": _cpu_entry(op), "gpu": _gpu_entry(op)} for op in OPS}
 
 
 def _device_name(dev):
