@@ -331,42 +331,153 @@ size_t compact_slices(const I* indptr_in, size_t n_major, I* indptr_out, int max
   return dst;
 }
 
-// counts holds T histograms of nb buckets (thread-major: counts[t * nb + b]). Turns them,
-// in place, into the first output position of each (thread, bucket), ordered bucket by
-// bucket and, within a bucket, thread by thread (what makes the scatters stable), and
-// writes the bucket starts to indptr[0..nb].
-// Partitioning: buckets cut evenly into P ranges; a range's start is the exact integer sum
-// of all earlier ranges, so the result is independent of P.
+// Prefix sums of T key histograms (thread-major: counts[t * n_keys + k]): key k's items
+// go to [key_ptr[k], key_ptr[k + 1]).
+// Partitioning: keys cut evenly into P ranges; a range starts at the exact integer sum of
+// all earlier ranges, so the result is independent of P.
 template <class I>
-void histograms_to_offsets(I* counts, int T, size_t nb, I* indptr, int max_threads) {
+void histograms_to_key_ptr(const I* counts, int T, size_t n_keys, I* key_ptr, int max_threads) {
   const size_t Tz = static_cast<size_t>(T);
-  const int P = threads_for(nb * Tz, max_threads);
+  const int P = threads_for(n_keys * Tz, max_threads);
   std::vector<uint64_t> block(static_cast<size_t>(P) + 1, 0);
   parallel_run(P, [&](int p) {
     uint64_t s = 0;
-    for (size_t b = even_split(nb, P, p), e = even_split(nb, P, p + 1); b < e; ++b)
-      for (size_t t = 0; t < Tz; ++t) s += static_cast<uint64_t>(counts[t * nb + b]);
+    for (size_t k = even_split(n_keys, P, p), e = even_split(n_keys, P, p + 1); k < e; ++k)
+      for (size_t t = 0; t < Tz; ++t) s += static_cast<uint64_t>(counts[t * n_keys + k]);
     block[p + 1] = s;
   });
   for (int p = 0; p < P; ++p) block[p + 1] += block[p];
   parallel_run(P, [&](int p) {
     uint64_t run = block[p];
-    for (size_t b = even_split(nb, P, p), e = even_split(nb, P, p + 1); b < e; ++b) {
-      indptr[b] = static_cast<I>(run);
-      for (size_t t = 0; t < Tz; ++t) {
-        I& c = counts[t * nb + b];
-        const uint64_t n = static_cast<uint64_t>(c);
-        c = static_cast<I>(run);
-        run += n;
-      }
+    for (size_t k = even_split(n_keys, P, p), e = even_split(n_keys, P, p + 1); k < e; ++k) {
+      key_ptr[k] = static_cast<I>(run);
+      for (size_t t = 0; t < Tz; ++t) run += static_cast<uint64_t>(counts[t * n_keys + k]);
     }
   });
-  indptr[nb] = static_cast<I>(block[P]);
+  key_ptr[n_keys] = static_cast<I>(block[P]);
+}
+
+// Items a bucket of the bucketed sort aims to hold: their scratch copy stays in L2.
+constexpr size_t kBucketBytes = size_t(384) << 10;
+// Keys per bucket at most: local keys are stored in 16 bits.
+constexpr size_t kMaxBucketKeys = size_t(1) << 16;
+
+// Stable counting sort of items (key, idx, val) by key in [0, n_keys), in two cache-
+// friendly passes.
+//
+// Scattering each item straight to its final slot costs a cache and TLB miss per item
+// once there are millions of keys. Instead keys are grouped into buckets of consecutive
+// keys holding about kBucketBytes of items. Pass B appends every item to its bucket's
+// range of the output (a few hundred sequential streams); pass C counting-sorts each
+// bucket by key in a scratch buffer that stays in cache and hands it to `finish`.
+//
+// counts: the T per-piece key histograms (thread-major) of the caller's counting pass over
+// the same T input pieces; key_ptr (n_keys + 1) receives the key offsets.
+// produce(t, emit) calls emit(key, idx, val) for the items of piece t, in input order.
+// finish(t, k0, k1, begin, end, idx, val) gets the items of keys [k0, k1) (output range
+// [begin, end)) at idx[0 .. end - begin), val[...], sorted by key, ties in input order. They
+// are in scratch, or already in place at out_idx + begin; finish must consume them.
+// Pass C calls finish for consecutive buckets on each thread, in key order, thread t's
+// buckets all before thread t + 1's.
+template <class I, class S, class Produce, class Finish>
+void bucketed_counting_sort(int T, size_t n_keys, const I* counts, I* key_ptr, I* out_idx, S* out_val,
+                            int max_threads, Produce&& produce, Finish&& finish) {
+  histograms_to_key_ptr(counts, T, n_keys, key_ptr, max_threads);
+  const size_t n = static_cast<size_t>(key_ptr[n_keys]);
+
+  // Buckets: cut before key k when the bucket would outgrow its target (a key bigger than
+  // the target gets a bucket of its own). Bucket b: keys [first_key[b], first_key[b + 1]),
+  // output range [start[b], start[b + 1]).
+  const size_t target = std::max<size_t>(1, kBucketBytes / (sizeof(I) + sizeof(S)));
+  std::vector<size_t> first_key{0}, start{0};
+  for (size_t k = 1; k < n_keys; ++k) {
+    if (static_cast<size_t>(key_ptr[k + 1]) - start.back() > target || k - first_key.back() >= kMaxBucketKeys) {
+      first_key.push_back(k);
+      start.push_back(static_cast<size_t>(key_ptr[k]));
+    }
+  }
+  first_key.push_back(n_keys);
+  start.push_back(n);
+  const size_t nb = first_key.size() - 1;
+  const size_t Tz = static_cast<size_t>(T);
+
+  // Bucket of each key. Partitioning: buckets cut evenly; disjoint key ranges.
+  Buffer<uint32_t> bucket_of(n_keys);
+  const int Pk = threads_for(n_keys, max_threads);
+  parallel_run(Pk, [&](int p) {
+    for (size_t b = even_split(nb, Pk, p), e = even_split(nb, Pk, p + 1); b < e; ++b)
+      std::fill(bucket_of.data() + first_key[b], bucket_of.data() + first_key[b + 1], static_cast<uint32_t>(b));
+  });
+
+  // Each piece's first output position in each bucket: within a bucket, piece by piece.
+  // Partitioning: one thread per piece, summing its own histogram.
+  std::vector<size_t> cursor(Tz * nb);
+  parallel_run(T, [&](int t) {
+    const I* cnt = counts + static_cast<size_t>(t) * n_keys;
+    for (size_t b = 0; b < nb; ++b) {
+      size_t s = 0;
+      for (size_t k = first_key[b]; k < first_key[b + 1]; ++k) s += static_cast<size_t>(cnt[k]);
+      cursor[static_cast<size_t>(t) * nb + b] = s;
+    }
+  });
+  for (size_t b = 0; b < nb; ++b) {
+    size_t run = start[b];
+    for (size_t t = 0; t < Tz; ++t) {
+      const size_t c = cursor[t * nb + b];
+      cursor[t * nb + b] = run;
+      run += c;
+    }
+  }
+
+  // Pass B. Partitioning: the caller's T input pieces; piece t appends to each bucket
+  // after pieces < t, in input order, so every bucket lists its items in input order.
+  Buffer<uint16_t> local_key(n);
+  uint16_t* lkey = local_key.data();
+  parallel_run(T, [&](int t) {
+    size_t* cur = cursor.data() + static_cast<size_t>(t) * nb;
+    produce(t, [&](size_t key, I idx, S val) {
+      const uint32_t b = bucket_of[key];
+      const size_t p = cur[b]++;
+      out_idx[p] = idx;
+      out_val[p] = val;
+      lkey[p] = static_cast<uint16_t>(key - first_key[b]);
+    });
+  });
+  bucket_of = Buffer<uint32_t>();
+
+  // Pass C. Partitioning: buckets cut into P ranges of equal item count; each bucket is
+  // sorted by one thread from its own items only.
+  const int P = threads_for(n + n_keys, max_threads);
+  const std::vector<size_t> bounds = split_by_indptr(start.data(), nb, P, 1);
+  parallel_run(P, [&](int t) {
+    std::vector<I> s_idx;
+    std::vector<S> s_val;
+    std::vector<size_t> next;
+    for (size_t b = bounds[t]; b < bounds[t + 1]; ++b) {
+      const size_t a = start[b], e = start[b + 1], k0 = first_key[b], k1 = first_key[b + 1];
+      if (k1 - k0 <= 1 || a == e) {  // nothing to reorder
+        finish(t, k0, k1, a, e, out_idx + a, out_val + a);
+        continue;
+      }
+      if (s_idx.size() < e - a) {
+        s_idx.resize(e - a);
+        s_val.resize(e - a);
+      }
+      next.resize(k1 - k0);
+      for (size_t k = k0; k < k1; ++k) next[k - k0] = static_cast<size_t>(key_ptr[k]) - a;
+      for (size_t p = a; p < e; ++p) {
+        const size_t q = next[lkey[p]]++;
+        s_idx[q] = out_idx[p];
+        s_val[q] = out_val[p];
+      }
+      finish(t, k0, k1, a, e, s_idx.data(), s_val.data());
+    }
+  });
 }
 
 // ================================================================= kernels
 
-// COO -> canonical compressed: entries bucketed by major (a stable counting sort), each
+// COO -> canonical compressed: entries grouped by major with a stable counting sort, each
 // slice sorted stably by minor, then runs of equal (major, minor) summed in input order.
 // Zero sums and explicit zeros are kept.
 template <class V, class I>
@@ -375,13 +486,11 @@ Compressed<V, I> coo_to_compressed(size_t n_major, size_t n_minor, const I* majo
   using S = storage_t<V>;
   check_fits_index<I>(nnz, "nnz");
   Compressed<V, I> out{Buffer<I>(n_major + 1), Buffer<I>(nnz), Buffer<V>(nnz)};
-  I* indptr = out.indptr.data();
   I* idx = out.indices.data();
-  S* val = reinterpret_cast<S*>(out.data.data());
+  V* vals = out.data.data();
   const S* data_s = reinterpret_cast<const S*>(data);
 
-  // Count per major. Partitioning: the input cut evenly into T chunks, one histogram per
-  // chunk; integer counts, so independent of T.
+  // Count per major. Partitioning: the input cut evenly into T pieces, one histogram each.
   const int T = histogram_threads(nnz, n_major, max_threads);
   Buffer<I> counts(static_cast<size_t>(T) * n_major);
   std::vector<char> bad(static_cast<size_t>(T), 0);
@@ -398,33 +507,70 @@ Compressed<V, I> coo_to_compressed(size_t n_major, size_t n_minor, const I* majo
     }
   });
   throw_if_flagged(bad, "coo_to_compressed: index out of range (negative, or not below the shape)");
-  histograms_to_offsets(counts.data(), T, n_major, indptr, max_threads);
 
-  // Scatter into slices. Partitioning: the same chunks; chunk t fills, in each slice, the
-  // positions after those of chunks < t, in input order: a stable sort by major.
-  parallel_run(T, [&](int t) {
-    I* next = counts.data() + static_cast<size_t>(t) * n_major;
-    for (size_t i = even_split(nnz, T, t), e = even_split(nnz, T, t + 1); i < e; ++i) {
-      const size_t p = static_cast<size_t>(next[static_cast<size_t>(major[i])]++);
-      idx[p] = minor[i];
-      val[p] = data_s[i];
-    }
-  });
-  counts = Buffer<I>();
-
-  // Sort each slice by minor and sum duplicates, compacting in place.
-  std::vector<SliceSorter<I, S>> sorters(static_cast<size_t>(std::max(max_threads, 1)));
-  V* vals = out.data.data();
-  const size_t kept = compact_slices(
-      indptr, n_major, indptr, max_threads,
-      [&](int t, size_t, size_t begin, size_t end, size_t pos) {
-        sorters[t](idx + begin, val + begin, end - begin);
-        return merge_duplicates(idx + begin, vals + begin, end - begin, idx + pos, vals + pos);
+  // Group by major; then, per bucket of slices, sort each slice by minor and sum its
+  // duplicates, writing the kept entries contiguously from the thread's first position
+  // (never past what the thread has consumed, so in place is safe).
+  struct Block {
+    size_t start = SIZE_MAX, pos = 0, k_begin = 0, k_end = 0;
+  };
+  const size_t n_threads = static_cast<size_t>(std::max(max_threads, 1));
+  std::vector<Block> blocks(n_threads);
+  std::vector<SliceSorter<I, S>> sorters(n_threads);
+  Buffer<I> key_ptr(n_major + 1);
+  I* indptr = out.indptr.data();
+  bucketed_counting_sort(
+      T, n_major, counts.data(), key_ptr.data(), idx, reinterpret_cast<S*>(vals), max_threads,
+      [&](int t, auto&& emit) {
+        for (size_t i = even_split(nnz, T, t), e = even_split(nnz, T, t + 1); i < e; ++i)
+          emit(static_cast<size_t>(major[i]), minor[i], data_s[i]);
       },
-      [&](size_t dst, size_t src, size_t n) {
-        std::memmove(idx + dst, idx + src, n * sizeof(I));
-        std::memmove(vals + dst, vals + src, n * sizeof(V));
+      [&](int t, size_t k0, size_t k1, size_t begin, size_t, I* b_idx, S* b_val) {
+        Block& blk = blocks[t];
+        if (blk.start == SIZE_MAX) {
+          blk.start = blk.pos = begin;
+          blk.k_begin = k0;
+        }
+        blk.k_end = k1;
+        for (size_t k = k0; k < k1; ++k) {
+          const size_t s = static_cast<size_t>(key_ptr[k]) - begin, m = static_cast<size_t>(key_ptr[k + 1]) - begin - s;
+          sorters[t](b_idx + s, b_val + s, m);
+          blk.pos += merge_duplicates(b_idx + s, reinterpret_cast<V*>(b_val + s), m, idx + blk.pos, vals + blk.pos);
+          indptr[k + 1] = static_cast<I>(blk.pos);
+        }
       });
+  counts = Buffer<I>();
+  key_ptr = Buffer<I>();
+
+  // Slide the threads' blocks left, in order (block t may land on block t-1's old place,
+  // so this is serial), then shift their indptr entries.
+  size_t kept = 0;
+  for (Block& blk : blocks) {
+    if (blk.start == SIZE_MAX) continue;
+    const size_t n = blk.pos - blk.start;
+    if (blk.start != kept && n != 0) {
+      std::memmove(idx + kept, idx + blk.start, n * sizeof(I));
+      std::memmove(static_cast<void*>(vals + kept), vals + blk.start, n * sizeof(V));
+    }
+    blk.pos = blk.start - kept;  // now: the shift
+    kept += n;
+  }
+  // Partitioning: one thread per block, fixing its own majors' entries.
+  size_t used = 0;
+  for (size_t t = 0; t < n_threads; ++t)
+    if (blocks[t].start != SIZE_MAX) used = t + 1;
+  auto fix = [&](int t) {
+    const Block& blk = blocks[t];
+    if (blk.start == SIZE_MAX || blk.pos == 0) return;
+    for (size_t k = blk.k_begin; k < blk.k_end; ++k)
+      indptr[k + 1] = static_cast<I>(static_cast<size_t>(indptr[k + 1]) - blk.pos);
+  };
+  if (threads_for(n_major, max_threads) > 1) {
+    parallel_run(static_cast<int>(used), fix);
+  } else {
+    for (size_t t = 0; t < used; ++t) fix(static_cast<int>(t));
+  }
+  indptr[0] = 0;
   out.indices.shrink(kept);
   out.data.shrink(kept);
   return out;
@@ -442,7 +588,7 @@ Compressed<S, I> compressed_transpose(size_t n_major, size_t n_minor, const I* i
   I* out_idx = out.indices.data();
   S* out_val = out.data.data();
 
-  // Partitioning: majors cut into T ranges of equal nnz, one histogram per range.
+  // Count per minor. Partitioning: majors cut into T ranges of equal nnz, one histogram each.
   const int T = histogram_threads(nnz + n_major, n_minor, max_threads);
   const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, 1);
   Buffer<I> counts(static_cast<size_t>(T) * n_minor);
@@ -461,21 +607,20 @@ Compressed<S, I> compressed_transpose(size_t n_major, size_t n_minor, const I* i
     }
   });
   throw_if_flagged(bad, "compressed_transpose: minor index out of range (negative, or not below the shape)");
-  histograms_to_offsets(counts.data(), T, n_minor, out.indptr.data(), max_threads);
 
-  // Scatter. Partitioning: the same major ranges; range t fills, in each output slice,
-  // the positions after those of ranges < t, in major order: stable.
-  parallel_run(T, [&](int t) {
-    I* next = counts.data() + static_cast<size_t>(t) * n_minor;
-    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
-      const I major = static_cast<I>(r);
-      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
-        const size_t q = static_cast<size_t>(next[static_cast<size_t>(indices[p])]++);
-        out_idx[q] = major;
-        out_val[q] = data[p];
-      }
-    }
-  });
+  // Items in major order, keyed by minor: stable, so each output slice is sorted.
+  bucketed_counting_sort(
+      T, n_minor, counts.data(), out.indptr.data(), out_idx, out_val, max_threads,
+      [&](int t, auto&& emit) {
+        for (size_t r = bounds[t]; r < bounds[t + 1]; ++r)
+          for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p)
+            emit(static_cast<size_t>(indices[p]), static_cast<I>(r), data[p]);
+      },
+      [&](int, size_t, size_t, size_t begin, size_t end, I* b_idx, S* b_val) {
+        if (b_idx == out_idx + begin) return;
+        std::memcpy(out_idx + begin, b_idx, (end - begin) * sizeof(I));
+        std::memcpy(out_val + begin, b_val, (end - begin) * sizeof(S));
+      });
   return out;
 }
 

@@ -30,6 +30,12 @@ def _base_seed():
 BASE_SEED = _base_seed()
 
 
+def pytest_configure(config):
+    # SciPy warns when dtype= drops imaginary parts; the casts are what is compared
+    config.addinivalue_line(
+        "filterwarnings", "ignore:Casting complex values to real:numpy.exceptions.ComplexWarning")
+
+
 def pytest_report_header(config):
     return f"mlx_sparse oracle: base seed {BASE_SEED} (set {_ENV} to reproduce)"
 

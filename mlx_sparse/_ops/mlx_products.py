@@ -16,7 +16,10 @@ Conventions:
 * Sums of bool are logical OR and products of bool logical AND (SciPy's bool
   arithmetic). Integer sums and products wrap as in NumPy.
 * float16 / bfloat16 products and sums are computed in float32 and rounded
-  once at the end (more accurate, and it does not depend on summation order).
+  once at the end (the C++ twin should do the same to agree to the last bit).
+* MLX 0.32's CUDA scatter has no int64/uint64 updates (add, max, min), so
+  64-bit integer values never go through one: sums difference a cumsum over
+  entries grouped by slot, max/min scatter the 32-bit halves (both exact).
 * Ordering (``maximum``, ``minimum``, ``lt`` ...) is not defined here for
   complex64: TypeError. ``ne`` and the arithmetic ops accept complex64.
 * Functions whose output length depends on the data do their host syncs
@@ -51,6 +54,7 @@ __all__ = [
 
 _HALF = (mx.float16, mx.bfloat16)
 _FLOATS = (mx.float16, mx.bfloat16, mx.float32, mx.float64)
+_INT64S = (mx.int64, mx.uint64)
 
 
 # --------------------------------------------------------------------------
@@ -71,9 +75,14 @@ def _mul(a, b):
     return a.astype(acc) * b.astype(acc)
 
 
-def _sum_into(n, idx, vals):
+def _sum_into(n, idx, vals, ptr=None, grouped=False):
     """Array of shape ``(n,) + vals.shape[1:]`` with the rows of ``vals``
-    summed at ``idx`` (bool: OR)."""
+    summed at ``idx`` (bool: OR).
+
+    ``ptr`` (slice boundaries, when ``idx`` is ``expand_indptr(ptr)``) or
+    ``grouped`` (``idx`` non-decreasing) say the entries already come grouped
+    by slot; only 64-bit integers use that.
+    """
     shape = (n,) + tuple(vals.shape[1:])
     if n == 0 or idx.size == 0 or vals.size == 0:
         return mx.zeros(shape, dtype=vals.dtype)
@@ -81,7 +90,44 @@ def _sum_into(n, idx, vals):
         # A sum of bools is their OR; max over uint8 says so on every backend.
         out = mx.zeros(shape, dtype=mx.uint8).at[idx].maximum(vals.astype(mx.uint8))
         return out.astype(mx.bool_)
+    if vals.dtype in _INT64S:
+        return _grouped_int_sum(n, idx, vals, ptr, grouped)
     return mx.zeros(shape, dtype=vals.dtype).at[idx].add(vals)
+
+
+def _grouped_int_sum(n, idx, vals, ptr, grouped):
+    """Per-slot sums of 64-bit integers without a 64-bit scatter (MLX's CUDA
+    scatter has none): group the entries by slot, then difference one
+    cumsum at the group ends. Exact, as integer sums wrap modulo 2**64."""
+    if ptr is None:
+        if not grouped:
+            perm = mx.argsort(idx)  # any order within a slot: integer sums
+            idx, vals = idx[perm], vals[perm]
+        cdt = _count_dtype(idx.shape[0])
+        ptr = _exclusive_cumsum(
+            mx.zeros((n,), dtype=cdt).at[idx].add(mx.ones(idx.shape, dtype=cdt)), cdt
+        )
+    csum = mx.concatenate(
+        [mx.zeros((1,) + tuple(vals.shape[1:]), dtype=vals.dtype), mx.cumsum(vals, axis=0)]
+    )
+    return csum[ptr[1:]] - csum[ptr[:-1]]
+
+
+def _scatter_extreme(op, n, idx, vals):
+    """Per-slot max (``op`` 'max') or min of ``vals``; a slot without values
+    holds the dtype's lowest (max) or highest (min) value. Not bool/complex."""
+    dt = vals.dtype
+    if dt in _INT64S:
+        # No 64-bit scatter on CUDA: the high 32-bit halves decide, then the
+        # low halves among the entries that share the best high half.
+        hi = (vals >> 32).astype(mx.int32 if dt == mx.int64 else mx.uint32)
+        lo = (vals & 0xFFFFFFFF).astype(mx.uint32)
+        best_hi = _scatter_extreme(op, n, idx, hi)
+        lo = mx.where(hi == best_hi[idx], lo, 0 if op == "max" else 0xFFFFFFFF).astype(mx.uint32)
+        best_lo = _scatter_extreme(op, n, idx, lo)
+        return (best_hi.astype(dt) << 32) | best_lo.astype(dt)
+    init = mx.broadcast_to(_extreme(dt, lowest=(op == "max")), (n,))
+    return init.at[idx].maximum(vals) if op == "max" else init.at[idx].minimum(vals)
 
 
 def _no_complex(dt, what):
@@ -120,7 +166,7 @@ def compressed_matvec(n_major, n_minor, indptr, indices, data, x):
     n_major, n_minor = int(n_major), int(n_minor)
     _check_vector(x, n_minor, "x")
     major = expand_indptr(indptr, indices.shape[0])
-    return _sum_into(n_major, major, _mul(data, x[indices])).astype(data.dtype)
+    return _sum_into(n_major, major, _mul(data, x[indices]), ptr=indptr).astype(data.dtype)
 
 
 def compressed_matvec_t(n_major, n_minor, indptr, indices, data, x):
@@ -142,7 +188,7 @@ def compressed_matmat(n_major, n_minor, indptr, indices, data, X):
     _check_matrix(X, n_minor, "X")
     major = expand_indptr(indptr, indices.shape[0])
     prod = _mul(data[:, None], X[indices])
-    return _sum_into(n_major, major, prod).astype(data.dtype)
+    return _sum_into(n_major, major, prod, ptr=indptr).astype(data.dtype)
 
 
 def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
@@ -221,7 +267,7 @@ def compressed_matmul(
     cdt = _count_dtype(total)
     seg = mx.cumsum(is_new.astype(cdt)) - 1
     # Slots past the last run stay unused; no sync for the number of runs.
-    run_sum = _sum_into(total, seg, s_vals).astype(dt)
+    run_sum = _sum_into(total, seg, s_vals, grouped=True).astype(dt)
     keep = is_new & (run_sum[seg] != 0)
     kept_before = _exclusive_cumsum(keep, cdt)
     # HOST SYNC: the number of nonzero sums is the output length.
@@ -345,14 +391,15 @@ def _extreme(dt, lowest):
     return mx.array(np.array(info.min if lowest else info.max, dtype=np.dtype(str(dt).split(".")[-1])))
 
 
-def _reduce(op, n, idx, data, present):
+def _reduce(op, n, idx, data, present, ptr=None):
     """``op`` over the values of ``data`` grouped by ``idx`` into ``n`` slots;
-    ``present`` says which slots received a value (others give 0)."""
+    ``present`` says which slots received a value (others give 0); ``ptr``
+    as in ``_sum_into``."""
     if op not in REDUCE_OPS:
         raise ValueError(f"op must be one of {REDUCE_OPS}, got {op!r}")
     dt = data.dtype
     if op == "sum":
-        return _sum_into(n, idx, data.astype(_acc_dtype(dt))).astype(dt)
+        return _sum_into(n, idx, data.astype(_acc_dtype(dt)), ptr=ptr).astype(dt)
     _no_complex(dt, f"reduction {op!r}")
     if n == 0 or data.size == 0:
         return mx.zeros((n,), dtype=dt)
@@ -362,15 +409,12 @@ def _reduce(op, n, idx, data, present):
         v = data.astype(mx.uint8)
         out = init.at[idx].maximum(v) if op == "max" else init.at[idx].minimum(v)
         return mx.where(present, out, 0).astype(mx.bool_)
-    init = mx.broadcast_to(_extreme(dt, lowest=(op == "max")), (n,))
     if dt in _FLOATS:
         # Scatter max/min drop or keep NaN depending on order: take NaN out and
         # put it back, so any stored NaN gives NaN (as np.maximum.reduce).
         nan = mx.isnan(data)
-        v = mx.where(nan, init[:1], data)
-    else:
-        v = data
-    out = init.at[idx].maximum(v) if op == "max" else init.at[idx].minimum(v)
+        data = mx.where(nan, _extreme(dt, lowest=(op == "max")), data)
+    out = _scatter_extreme(op, n, idx, data)
     if dt in _FLOATS:
         has_nan = mx.zeros((n,), dtype=mx.uint8).at[idx].maximum(nan.astype(mx.uint8))
         out = mx.where(has_nan > 0, mx.array(np.nan, dtype=dt), out)
@@ -388,7 +432,7 @@ def compressed_reduce_major(op, n_major, indptr, data):
     n_major = int(n_major)
     major = expand_indptr(indptr, data.shape[0])
     present = indptr[1:] != indptr[:-1]
-    return _reduce(op, n_major, major, data, present)
+    return _reduce(op, n_major, major, data, present, ptr=indptr)
 
 
 def compressed_reduce_minor(op, n_minor, indices, data):

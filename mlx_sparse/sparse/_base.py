@@ -11,6 +11,9 @@ from ._sputils import asmx, check_shape, getdtype, isscalarlike, validateaxis
 _FORMAT_NAMES = {
     "coo": "COOrdinate", "csr": "Compressed Sparse Row",
     "csc": "Compressed Sparse Column",
+    # DIA/BSR/DOK/LIL (issue: the whole scipy.sparse namespace)
+    "dia": "DIAgonal", "bsr": "Block Sparse Row", "dok": "Dictionary Of Keys",
+    "lil": "List of Lists",
 }
 
 
@@ -128,6 +131,26 @@ class _spbase(_data_mixin, _minmax_mixin):
 
     def tocsc(self, copy=False):
         return self.tocoo(copy=copy).tocsc(copy=False)
+
+    # ---- conversions to DIA/BSR/DOK/LIL (issue: the whole scipy.sparse namespace;
+    # the formats themselves live in _dia.py, _bsr.py, _dok.py, _lil.py) ----------
+    def todia(self, copy=False):
+        from ._dia import coo_to_dia, dia_array, dia_matrix
+        cls = dia_array if self._is_array else dia_matrix
+        return cls._from_storage(coo_to_dia(self.tocoo(copy=copy)._s))
+
+    def tobsr(self, blocksize=None, copy=False):
+        from ._bsr import csr_to_bsr
+        return csr_to_bsr(self.tocsr(copy=copy), blocksize)
+
+    def todok(self, copy=False):
+        from ._dok import coo_to_dok
+        return coo_to_dok(self.tocoo(copy=copy))
+
+    def tolil(self, copy=False):
+        from ._lil import csr_to_lil
+        return csr_to_lil(self.tocsr(copy=copy))
+    # ---- end of DIA/BSR/DOK/LIL conversions --------------------------------------
 
     def toarray(self, order=None, out=None):
         return self.tocoo(copy=False).toarray(order=order, out=out)

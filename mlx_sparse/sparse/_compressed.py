@@ -218,7 +218,7 @@ class _cs_base(_spbase):
     def transpose(self, axes=None, copy=False):
         """CSR^T is the same buffers read as CSC (and back): no data moves."""
         from .._storage import CSC, CSR
-        _check_transpose_axes(axes, self._is_array)
+        _check_transpose_axes(axes, "compressed")
         s = self._s
         other_cls = CSC if s.major_axis == 0 else CSR
         other = other_cls(s.indptr, s.indices, s.data, s.shape[::-1],

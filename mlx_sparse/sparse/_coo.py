@@ -107,9 +107,12 @@ class _coo_base(_spbase):
         return _finish_dense(dense, order, out)
 
     def transpose(self, axes=None, copy=False):
-        _check_transpose_axes(axes, self._is_array)
+        swap = _check_transpose_axes(axes, "coo_array" if self._is_array else "coo_matrix")
         s = self._s
-        return self._with_storage(COO(s.col, s.row, s.data, s.shape[::-1], canonical=False))
+        if not swap:
+            return self.copy() if copy else self._with_storage(s)
+        out = self._with_storage(COO(s.col, s.row, s.data, s.shape[::-1], canonical=False))
+        return out.copy() if copy else out
 
     def reshape(self, *args, **kwargs):
         order = kwargs.pop("order", "C")
@@ -176,14 +179,23 @@ def _bincount(idx, n, weights=None):
     return mx.zeros((n,), mx.int64).at[idx].add(ones)
 
 
-def _check_transpose_axes(axes, is_array):
-    if axes is None or tuple(axes) == (1, 0):
-        return
-    if is_array:
-        raise ValueError("Sparse arrays do not support an 'axes' parameter because "
+def _check_transpose_axes(axes, kind):
+    """SciPy's axes rules; returns True when the permutation swaps the axes.
+    kind: 'coo_array' (any permutation of (0, 1)), 'coo_matrix', 'compressed'."""
+    if axes is None:
+        return True
+    if kind == "coo_array":
+        if not hasattr(axes, "__len__") or len(axes) != 2:
+            raise ValueError("axes don't match matrix dimensions")
+        if len(set(axes)) != 2:
+            raise ValueError("repeated axis in transpose")
+        (0, 1)[axes[0]], (0, 1)[axes[1]]  # IndexError for an axis out of range, as SciPy
+        return tuple(axes) in ((1, 0), (1, -2), (-1, 0), (-1, -2))
+    if axes != (1, 0):
+        who = "matrices" if kind == "coo_matrix" else "arrays/matrices"
+        raise ValueError(f"Sparse {who} do not support an 'axes' parameter because "
                          "swapping dimensions is the only logical permutation.")
-    raise ValueError("Sparse matrices do not support an 'axes' parameter because "
-                     "swapping dimensions is the only logical permutation.")
+    return True
 
 
 def _finish_dense(dense, order, out):
