@@ -8,8 +8,7 @@ from setuptools import setup
 if sys.platform == "win32":
     compile_args, link_args = ["/O2"], []
 else:
-    # -fno-strict-aliasing: kernels move values as raw bytes (see csrc/values.hpp)
-    compile_args = ["-O3", "-pthread", "-fno-strict-aliasing"]
+    compile_args = ["-O3", "-pthread"]
     link_args = ["-pthread"]
 
 native = Pybind11Extension(

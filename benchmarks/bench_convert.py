@@ -9,6 +9,8 @@ import argparse
 import os
 
 import mlx.core as mx
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import numpy as np
 import scipy.sparse as ssp
 

@@ -128,7 +128,7 @@ py::array to_numpy(ms::Buffer<T>&& buf, const py::dtype& dt, std::vector<py::ssi
     strides[i] = step;
     step *= shape[i];
   }
-  py::capsule owner(buf.data(), [](void* p) { std::free(p); });
+  py::capsule owner(buf.data(), [](void* p) { ms::free_block(p); });
   void* p = buf.release();
   return py::array(dt, std::move(shape), std::move(strides), p, owner);
 }
@@ -247,12 +247,12 @@ py::tuple rebuild_slices(const py::array& indptr, const py::array& indices, cons
 }
 
 py::tuple sum_duplicates(const py::array& indptr, const py::array& indices, const py::array& data,
-                         const std::string& vtype) {
-  return rebuild_slices(indptr, indices, data, vtype, [](auto vtag, size_t n, const auto* ip, const auto* ix,
-                                                         const auto* d, int threads) {
+                         const std::string& vtype, bool assume_sorted) {
+  return rebuild_slices(indptr, indices, data, vtype, [assume_sorted](auto vtag, size_t n, const auto* ip,
+                                                                      const auto* ix, const auto* d, int threads) {
     using V = typename decltype(vtag)::type;
     using I = std::remove_const_t<std::remove_pointer_t<decltype(ip)>>;
-    return ms::sum_duplicates<V, I>(n, ip, ix, d, threads);
+    return ms::sum_duplicates<V, I>(n, ip, ix, d, threads, !assume_sorted);
   });
 }
 
@@ -391,6 +391,12 @@ void set_num_threads(int n) {
 
 PYBIND11_MODULE(_native, m) {
   ms::init_threads_from_env();
+  // MLX_SPARSE_BUFFER_CACHE_MB=<n>: idle output memory kept for reuse (see buffer.hpp)
+  if (const char* env = std::getenv("MLX_SPARSE_BUFFER_CACHE_MB")) {
+    char* end = nullptr;
+    const long long mb = std::strtoll(env, &end, 10);
+    if (end != env && mb >= 0) ms::BlockCache::instance().set_limit(static_cast<size_t>(mb) << 20);
+  }
   m.doc() =
       "CPU kernels of mlx_sparse on NumPy buffers. 'major' is the compressed axis (rows of CSR, "
       "columns of CSC). Index arrays are int32 or int64 (one dtype per call); vtype names the value "
@@ -407,7 +413,10 @@ PYBIND11_MODULE(_native, m) {
   m.def("sort_indices", &sort_indices, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("vtype"),
         "(indices, data) with each slice stably sorted by minor index; duplicates kept.");
   m.def("sum_duplicates", &sum_duplicates, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("vtype"),
-        "(indptr, indices, data) with adjacent equal minor indices of each slice summed (zero sums kept).");
+        py::arg("assume_sorted") = true,
+        "(indptr, indices, data) with adjacent equal minor indices of each slice summed (zero sums kept). "
+        "assume_sorted=False first sorts each slice stably by minor index, in the same pass (= sort_indices "
+        "then sum_duplicates, one output instead of two): the result is canonical.");
   m.def("eliminate_zeros", &eliminate_zeros, py::arg("indptr"), py::arg("indices"), py::arg("data"),
         py::arg("vtype"), "(indptr, indices, data) without the entries equal to zero (-0.0 is zero, nan is not).");
   m.def("compressed_to_dense", &compressed_to_dense, py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"),

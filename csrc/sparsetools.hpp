@@ -22,88 +22,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "buffer.hpp"
 #include "threading.hpp"
 #include "values.hpp"
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 namespace mlx_sparse {
 
-// ================================================================= buffers and results
-
-// An uninitialised malloc'd array that the bindings hand to NumPy without copying.
-template <class T>
-class Buffer {
-  static_assert(std::is_trivially_copyable<T>::value, "Buffer holds trivially copyable values");
-
- public:
-  Buffer() = default;
-  explicit Buffer(size_t n) : n_(n) {
-    if (n > std::numeric_limits<size_t>::max() / sizeof(T)) throw std::bad_alloc();
-    p_ = static_cast<T*>(allocate(std::max<size_t>(n, 1) * sizeof(T)));
-  }
-  Buffer(Buffer&& o) noexcept : p_(o.p_), n_(o.n_) {
-    o.p_ = nullptr;
-    o.n_ = 0;
-  }
-  Buffer& operator=(Buffer&& o) noexcept {
-    if (this != &o) {
-      std::free(p_);
-      p_ = o.p_;
-      n_ = o.n_;
-      o.p_ = nullptr;
-      o.n_ = 0;
-    }
-    return *this;
-  }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { std::free(p_); }
-
-  T* data() { return p_; }
-  const T* data() const { return p_; }
-  size_t size() const { return n_; }
-  T& operator[](size_t i) { return p_[i]; }
-
-  // Gives up ownership of the (malloc'd) memory.
-  T* release() {
-    T* p = p_;
-    p_ = nullptr;
-    n_ = 0;
-    return p;
-  }
-
-  // Drops the tail; large blocks shrink in place.
-  void shrink(size_t n) {
-    if (n >= n_) return;
-    if (void* q = std::realloc(p_, std::max<size_t>(n, 1) * sizeof(T))) p_ = static_cast<T*>(q);
-    n_ = n;
-  }
-
- private:
-  // Kernel outputs are written once, in random order: with 4 KiB pages the page faults
-  // of a fresh block cost as much as the kernel. Large blocks therefore start on a huge
-  // page boundary and ask for transparent huge pages (as NumPy does for its arrays).
-  static void* allocate(size_t bytes) {
-    void* p = nullptr;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    constexpr size_t kHuge = size_t(2) << 20;
-    if (bytes >= 2 * kHuge) {
-      if (posix_memalign(&p, kHuge, bytes) != 0) throw std::bad_alloc();
-      madvise(p, (bytes + kHuge - 1) & ~(kHuge - 1), MADV_HUGEPAGE);
-      return p;
-    }
-#endif
-    p = std::malloc(bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-  }
-
-  T* p_ = nullptr;
-  size_t n_ = 0;
-};
+// ================================================================= results
 
 template <class V, class I>
 struct Compressed {
@@ -153,31 +78,68 @@ inline void throw_if_flagged(const std::vector<char>& flags, const char* message
     if (f) throw std::invalid_argument(message);
 }
 
-// Threads for a scatter through per-thread histograms of `n_buckets` counters: each
-// thread's histogram is zeroed and scanned, so stop adding threads once the histograms
-// outweigh the items being scattered.
-inline int histogram_threads(size_t n_items, size_t n_buckets, int max_threads) {
-  int T = threads_for(n_items, max_threads);
-  while (T > 1 && static_cast<uint64_t>(T) * n_buckets > 4 * static_cast<uint64_t>(n_items) + (1u << 16)) --T;
-  return T;
-}
-
 // ================================================================= slice primitives
 
 // Sorts one slice's (index, value) pairs by index, stably (equal indices keep their
 // order, so duplicates are later summed in input order). Values move as raw bytes.
+// Short slices (the common case) use a branch-free rank sort; long ones a sort of packed
+// (index, position) keys.
 template <class I, class S>
 class SliceSorter {
  public:
+  // Writes the sorted slice to idx/val (which must not overlap in_idx/in_val).
+  void sort_copy(const I* in_idx, const S* in_val, size_t m, I* idx, S* val) {
+    if (m <= kRankMax && !is_sorted(in_idx, m)) {
+      rank_sort_copy(in_idx, in_val, m, idx, val);
+      return;
+    }
+    std::memcpy(idx, in_idx, m * sizeof(I));
+    std::memcpy(static_cast<void*>(val), in_val, m * sizeof(S));
+    if (m > kRankMax) (*this)(idx, val, m);
+  }
+
+  // Sorts in place.
   void operator()(I* idx, S* val, size_t m) {
-    if (m < 2) return;
+    if (is_sorted(idx, m)) return;  // common, and O(m) to detect
+    if (m <= kRankMax) {
+      I tmp_idx[kRankMax];
+      S tmp_val[kRankMax];
+      std::memcpy(tmp_idx, idx, m * sizeof(I));
+      std::memcpy(static_cast<void*>(tmp_val), val, m * sizeof(S));
+      rank_sort_copy(tmp_idx, tmp_val, m, idx, val);
+      return;
+    }
+    sort_long(idx, val, m);
+  }
+
+ private:
+  static constexpr size_t kRankMax = 24;       // rank sort up to here (O(m^2) compares, no branches)
+  static constexpr size_t kInsertionMax = 32;  // then insertion sort
+
+  static bool is_sorted(const I* idx, size_t m) {
+    for (size_t j = 1; j < m; ++j)
+      if (idx[j] < idx[j - 1]) return false;
+    return true;
+  }
+
+  // Element i goes to position (#earlier elements <= it) + (#later elements < it): a
+  // stable permutation computed without data-dependent branches.
+  static void rank_sort_copy(const I* in_idx, const S* in_val, size_t m, I* idx, S* val) {
+    for (size_t i = 0; i < m; ++i) {
+      const I key = in_idx[i];
+      size_t r = 0;
+      for (size_t j = 0; j < i; ++j) r += in_idx[j] <= key;
+      for (size_t j = i + 1; j < m; ++j) r += in_idx[j] < key;
+      idx[r] = key;
+      val[r] = in_val[i];
+    }
+  }
+
+  void sort_long(I* idx, S* val, size_t m) {
     if (m <= kInsertionMax) {
       insertion_sort(idx, val, m);
       return;
     }
-    size_t j = 1;
-    while (j < m && !(idx[j] < idx[j - 1])) ++j;
-    if (j == m) return;  // already sorted: common, and O(m) to detect
     I lo = idx[0], hi = idx[0];
     for (size_t k = 1; k < m; ++k) {
       lo = std::min(lo, idx[k]);
@@ -188,9 +150,6 @@ class SliceSorter {
     else
       permutation_sort(idx, val, m);
   }
-
- private:
-  static constexpr size_t kInsertionMax = 32;
 
   static void insertion_sort(I* idx, S* val, size_t m) {
     for (size_t i = 1; i < m; ++i) {
@@ -243,7 +202,9 @@ class SliceSorter {
 };
 
 // Writes the slice with runs of equal adjacent indices summed into one entry (in input
-// order); returns the number written. Works in place when out <= in.
+// order); returns the number written. Works in place when out <= in. Branch-free (the
+// running entry is stored every step, the cursor advances when the index changes):
+// duplicates come at random, so a branch on them would mispredict.
 template <class V, class I>
 size_t merge_duplicates(const I* in_idx, const V* in_val, size_t m, I* out_idx, V* out_val) {
   if (m == 0) return 0;
@@ -253,15 +214,12 @@ size_t merge_duplicates(const I* in_idx, const V* in_val, size_t m, I* out_idx, 
   for (size_t j = 1; j < m; ++j) {
     const I c = in_idx[j];
     const V v = in_val[j];
-    if (c == cur) {
-      acc = value_add(acc, v);
-    } else {
-      out_idx[w] = cur;
-      out_val[w] = acc;
-      ++w;
-      cur = c;
-      acc = v;
-    }
+    out_idx[w] = cur;  // w < j: in place, in[j] was read already
+    out_val[w] = acc;
+    const bool same = c == cur;
+    w += !same;
+    acc = same ? value_add(acc, v) : v;
+    cur = c;
   }
   out_idx[w] = cur;
   out_val[w] = acc;
@@ -331,119 +289,106 @@ size_t compact_slices(const I* indptr_in, size_t n_major, I* indptr_out, int max
   return dst;
 }
 
-// Prefix sums of T key histograms (thread-major: counts[t * n_keys + k]): key k's items
-// go to [key_ptr[k], key_ptr[k + 1]).
-// Partitioning: keys cut evenly into P ranges; a range starts at the exact integer sum of
-// all earlier ranges, so the result is independent of P.
-template <class I>
-void histograms_to_key_ptr(const I* counts, int T, size_t n_keys, I* key_ptr, int max_threads) {
-  const size_t Tz = static_cast<size_t>(T);
-  const int P = threads_for(n_keys * Tz, max_threads);
-  std::vector<uint64_t> block(static_cast<size_t>(P) + 1, 0);
-  parallel_run(P, [&](int p) {
-    uint64_t s = 0;
-    for (size_t k = even_split(n_keys, P, p), e = even_split(n_keys, P, p + 1); k < e; ++k)
-      for (size_t t = 0; t < Tz; ++t) s += static_cast<uint64_t>(counts[t * n_keys + k]);
-    block[p + 1] = s;
-  });
-  for (int p = 0; p < P; ++p) block[p + 1] += block[p];
-  parallel_run(P, [&](int p) {
-    uint64_t run = block[p];
-    for (size_t k = even_split(n_keys, P, p), e = even_split(n_keys, P, p + 1); k < e; ++k) {
-      key_ptr[k] = static_cast<I>(run);
-      for (size_t t = 0; t < Tz; ++t) run += static_cast<uint64_t>(counts[t * n_keys + k]);
-    }
-  });
-  key_ptr[n_keys] = static_cast<I>(block[P]);
-}
-
 // Items a bucket of the bucketed sort aims to hold: their scratch copy stays in L2.
 constexpr size_t kBucketBytes = size_t(384) << 10;
-// Keys per bucket at most: local keys are stored in 16 bits.
-constexpr size_t kMaxBucketKeys = size_t(1) << 16;
+// Keys per bucket at most 2^16: local keys are stored in 16 bits.
+constexpr unsigned kMaxBucketShift = 16;
 
-// Stable counting sort of items (key, idx, val) by key in [0, n_keys), in two cache-
+// Per-key counts (at counts[key + 1]) of a bucket's local keys; true if they are sorted.
+inline bool count_local_keys(const uint16_t* lkey, size_t m, size_t* counts) {
+  bool in_order = true;
+  uint16_t prev = 0;
+  for (size_t p = 0; p < m; ++p) {
+    ++counts[lkey[p] + 1];
+    in_order &= prev <= lkey[p];
+    prev = lkey[p];
+  }
+  return in_order;
+}
+
+// Counting-sort scatter of a bucket into scratch; next[k]: where local key k's next item goes.
+template <class I, class S>
+void scatter_by_local_key(const uint16_t* lkey, const I* idx, const S* val, size_t m, size_t* next, I* s_idx,
+                          S* s_val) {
+  for (size_t p = 0; p < m; ++p) {
+    const size_t q = next[lkey[p]]++;
+    s_idx[q] = idx[p];
+    s_val[q] = val[p];
+  }
+}
+
+// Stable counting sort of n items (key, idx, val) by key in [0, n_keys), in three cache-
 // friendly passes.
 //
-// Scattering each item straight to its final slot costs a cache and TLB miss per item
-// once there are millions of keys. Instead keys are grouped into buckets of consecutive
-// keys holding about kBucketBytes of items. Pass B appends every item to its bucket's
-// range of the output (a few hundred sequential streams); pass C counting-sorts each
-// bucket by key in a scratch buffer that stays in cache and hands it to `finish`.
+// Scattering each item straight to its final slot costs a cache and TLB miss per item once
+// there are millions of keys. Instead keys are grouped into buckets of 2^shift consecutive
+// keys, shift chosen so that an average bucket holds about kBucketBytes of items:
+//   A. count the items per (input piece, bucket): a few hundred counters, in L1;
+//   B. append every item to its bucket's range of the output: a few hundred sequential
+//      streams, with the item's key within the bucket in a 16-bit side array;
+//   C. per bucket: count the items per key, counting-sort them in a scratch buffer that
+//      stays in cache, and hand them to `finish`.
+// A skewed bucket just gets a larger scratch.
 //
-// counts: the T per-piece key histograms (thread-major) of the caller's counting pass over
-// the same T input pieces; key_ptr (n_keys + 1) receives the key offsets.
-// produce(t, emit) calls emit(key, idx, val) for the items of piece t, in input order.
-// finish(t, k0, k1, begin, end, idx, val) gets the items of keys [k0, k1) (output range
-// [begin, end)) at idx[0 .. end - begin), val[...], sorted by key, ties in input order. They
-// are in scratch, or already in place at out_idx + begin; finish must consume them.
-// Pass C calls finish for consecutive buckets on each thread, in key order, thread t's
-// buckets all before thread t + 1's.
-template <class I, class S, class Produce, class Finish>
-void bucketed_counting_sort(int T, size_t n_keys, const I* counts, I* key_ptr, I* out_idx, S* out_val,
-                            int max_threads, Produce&& produce, Finish&& finish) {
-  histograms_to_key_ptr(counts, T, n_keys, key_ptr, max_threads);
-  const size_t n = static_cast<size_t>(key_ptr[n_keys]);
-
-  // Buckets: cut before key k when the bucket would outgrow its target (a key bigger than
-  // the target gets a bucket of its own). Bucket b: keys [first_key[b], first_key[b + 1]),
-  // output range [start[b], start[b + 1]).
+// keys(t, visit) calls visit(key) for the items of input piece t (T pieces, in order) and
+// returns false if it met an invalid item (then nothing else happens and this returns
+// false); keys must be < n_keys. produce(t, emit) calls emit(key, idx, val) for the same
+// items in the same order (returning false if invalid, as keys).
+// finish(t, k0, k1, begin, end, idx, val, key_begin) gets the items of keys [k0, k1) (output
+// range [begin, end)) at idx[0 .. end - begin), val[...], sorted by key, ties in input order;
+// key k's items are [key_begin[k - k0], key_begin[k - k0 + 1]). They are in scratch, or
+// already in place at out_idx + begin; finish must consume them. On each thread, finish is
+// called for consecutive buckets in key order, thread t's buckets all before thread t+1's.
+template <class I, class S, class Keys, class Produce, class Finish>
+bool bucketed_counting_sort(size_t n_keys, size_t n, int T, int max_threads, I* out_idx, S* out_val, Keys&& keys,
+                            Produce&& produce, Finish&& finish) {
   const size_t target = std::max<size_t>(1, kBucketBytes / (sizeof(I) + sizeof(S)));
-  std::vector<size_t> first_key{0}, start{0};
-  for (size_t k = 1; k < n_keys; ++k) {
-    if (static_cast<size_t>(key_ptr[k + 1]) - start.back() > target || k - first_key.back() >= kMaxBucketKeys) {
-      first_key.push_back(k);
-      start.push_back(static_cast<size_t>(key_ptr[k]));
-    }
-  }
-  first_key.push_back(n_keys);
-  start.push_back(n);
-  const size_t nb = first_key.size() - 1;
+  const double keys_per_bucket =
+      static_cast<double>(target) * static_cast<double>(n_keys) / static_cast<double>(std::max<size_t>(n, 1));
+  unsigned shift = 0;
+  while (shift < kMaxBucketShift && static_cast<double>(size_t(2) << shift) <= keys_per_bucket) ++shift;
+  const size_t nb = std::max<size_t>(1, (n_keys + (size_t(1) << shift) - 1) >> shift);
+  auto first_key = [&](size_t b) { return std::min(b << shift, n_keys); };
   const size_t Tz = static_cast<size_t>(T);
 
-  // Bucket of each key. Partitioning: buckets cut evenly; disjoint key ranges.
-  Buffer<uint32_t> bucket_of(n_keys);
-  const int Pk = threads_for(n_keys, max_threads);
-  parallel_run(Pk, [&](int p) {
-    for (size_t b = even_split(nb, Pk, p), e = even_split(nb, Pk, p + 1); b < e; ++b)
-      std::fill(bucket_of.data() + first_key[b], bucket_of.data() + first_key[b + 1], static_cast<uint32_t>(b));
-  });
-
-  // Each piece's first output position in each bucket: within a bucket, piece by piece.
-  // Partitioning: one thread per piece, summing its own histogram.
-  std::vector<size_t> cursor(Tz * nb);
+  // Pass A. Partitioning: the caller's T input pieces, one row of counters each.
+  std::vector<size_t> cursor(Tz * nb, 0);
+  std::vector<char> ok(Tz, 1);
   parallel_run(T, [&](int t) {
-    const I* cnt = counts + static_cast<size_t>(t) * n_keys;
-    for (size_t b = 0; b < nb; ++b) {
-      size_t s = 0;
-      for (size_t k = first_key[b]; k < first_key[b + 1]; ++k) s += static_cast<size_t>(cnt[k]);
-      cursor[static_cast<size_t>(t) * nb + b] = s;
-    }
+    size_t* cnt = cursor.data() + static_cast<size_t>(t) * nb;
+    ok[t] = keys(t, [cnt, shift](size_t key) { ++cnt[key >> shift]; });
   });
+  for (char good : ok)
+    if (!good) return false;
+  // Bucket b's output range starts after all earlier buckets; within it, piece t's items
+  // follow those of pieces < t, which is what makes the sort stable.
+  std::vector<size_t> start(nb + 1);
+  size_t run = 0;
   for (size_t b = 0; b < nb; ++b) {
-    size_t run = start[b];
+    start[b] = run;
     for (size_t t = 0; t < Tz; ++t) {
       const size_t c = cursor[t * nb + b];
       cursor[t * nb + b] = run;
       run += c;
     }
   }
+  start[nb] = run;
 
-  // Pass B. Partitioning: the caller's T input pieces; piece t appends to each bucket
-  // after pieces < t, in input order, so every bucket lists its items in input order.
+  // Pass B. Partitioning: the same pieces; each appends to its own sub-ranges.
   Buffer<uint16_t> local_key(n);
   uint16_t* lkey = local_key.data();
+  const size_t mask = (size_t(1) << shift) - 1;
   parallel_run(T, [&](int t) {
     size_t* cur = cursor.data() + static_cast<size_t>(t) * nb;
-    produce(t, [&](size_t key, I idx, S val) {
-      const uint32_t b = bucket_of[key];
-      const size_t p = cur[b]++;
+    ok[t] = produce(t, [cur, out_idx, out_val, lkey, shift, mask](size_t key, I idx, S val) {
+      const size_t p = cur[key >> shift]++;
       out_idx[p] = idx;
       out_val[p] = val;
-      lkey[p] = static_cast<uint16_t>(key - first_key[b]);
+      lkey[p] = static_cast<uint16_t>(key & mask);
     });
   });
-  bucket_of = Buffer<uint32_t>();
+  for (char good : ok)
+    if (!good) return false;
 
   // Pass C. Partitioning: buckets cut into P ranges of equal item count; each bucket is
   // sorted by one thread from its own items only.
@@ -452,27 +397,27 @@ void bucketed_counting_sort(int T, size_t n_keys, const I* counts, I* key_ptr, I
   parallel_run(P, [&](int t) {
     std::vector<I> s_idx;
     std::vector<S> s_val;
-    std::vector<size_t> next;
+    std::vector<size_t> key_begin, next;
     for (size_t b = bounds[t]; b < bounds[t + 1]; ++b) {
-      const size_t a = start[b], e = start[b + 1], k0 = first_key[b], k1 = first_key[b + 1];
-      if (k1 - k0 <= 1 || a == e) {  // nothing to reorder
-        finish(t, k0, k1, a, e, out_idx + a, out_val + a);
+      const size_t a = start[b], e = start[b + 1], k0 = first_key(b), k1 = first_key(b + 1), nk = k1 - k0;
+      key_begin.assign(nk + 1, 0);
+      // e.g. the input was already sorted by key: nothing to move
+      const bool in_order = count_local_keys(lkey + a, e - a, key_begin.data());
+      for (size_t j = 0; j < nk; ++j) key_begin[j + 1] += key_begin[j];
+      if (in_order) {
+        finish(t, k0, k1, a, e, out_idx + a, out_val + a, key_begin.data());
         continue;
       }
       if (s_idx.size() < e - a) {
         s_idx.resize(e - a);
         s_val.resize(e - a);
       }
-      next.resize(k1 - k0);
-      for (size_t k = k0; k < k1; ++k) next[k - k0] = static_cast<size_t>(key_ptr[k]) - a;
-      for (size_t p = a; p < e; ++p) {
-        const size_t q = next[lkey[p]]++;
-        s_idx[q] = out_idx[p];
-        s_val[q] = out_val[p];
-      }
-      finish(t, k0, k1, a, e, s_idx.data(), s_val.data());
+      next.assign(key_begin.begin(), key_begin.end() - 1);
+      scatter_by_local_key(lkey + a, out_idx + a, out_val + a, e - a, next.data(), s_idx.data(), s_val.data());
+      finish(t, k0, k1, a, e, s_idx.data(), s_val.data(), key_begin.data());
     }
   });
+  return true;
 }
 
 // ================================================================= kernels
@@ -486,27 +431,10 @@ Compressed<V, I> coo_to_compressed(size_t n_major, size_t n_minor, const I* majo
   using S = storage_t<V>;
   check_fits_index<I>(nnz, "nnz");
   Compressed<V, I> out{Buffer<I>(n_major + 1), Buffer<I>(nnz), Buffer<V>(nnz)};
+  I* indptr = out.indptr.data();
   I* idx = out.indices.data();
   V* vals = out.data.data();
   const S* data_s = reinterpret_cast<const S*>(data);
-
-  // Count per major. Partitioning: the input cut evenly into T pieces, one histogram each.
-  const int T = histogram_threads(nnz, n_major, max_threads);
-  Buffer<I> counts(static_cast<size_t>(T) * n_major);
-  std::vector<char> bad(static_cast<size_t>(T), 0);
-  parallel_run(T, [&](int t) {
-    I* cnt = counts.data() + static_cast<size_t>(t) * n_major;
-    std::fill(cnt, cnt + n_major, I(0));
-    for (size_t i = even_split(nnz, T, t), e = even_split(nnz, T, t + 1); i < e; ++i) {
-      const uint64_t r = as_u64(major[i]);
-      if (r >= n_major || as_u64(minor[i]) >= n_minor) {
-        bad[t] = 1;
-        return;
-      }
-      ++cnt[r];
-    }
-  });
-  throw_if_flagged(bad, "coo_to_compressed: index out of range (negative, or not below the shape)");
 
   // Group by major; then, per bucket of slices, sort each slice by minor and sum its
   // duplicates, writing the kept entries contiguously from the thread's first position
@@ -517,15 +445,33 @@ Compressed<V, I> coo_to_compressed(size_t n_major, size_t n_minor, const I* majo
   const size_t n_threads = static_cast<size_t>(std::max(max_threads, 1));
   std::vector<Block> blocks(n_threads);
   std::vector<SliceSorter<I, S>> sorters(n_threads);
-  Buffer<I> key_ptr(n_major + 1);
-  I* indptr = out.indptr.data();
-  bucketed_counting_sort(
-      T, n_major, counts.data(), key_ptr.data(), idx, reinterpret_cast<S*>(vals), max_threads,
-      [&](int t, auto&& emit) {
-        for (size_t i = even_split(nnz, T, t), e = even_split(nnz, T, t + 1); i < e; ++i)
-          emit(static_cast<size_t>(major[i]), minor[i], data_s[i]);
+  // Input pieces: the input cut evenly into T.
+  const int T = threads_for(nnz, max_threads);
+  const bool ok = bucketed_counting_sort(
+      n_major, nnz, T, max_threads, idx, reinterpret_cast<S*>(vals),
+      [&](int t, auto&& visit) {
+        const I* const rows = major;
+        const uint64_t n_rows = n_major;
+        for (size_t i = even_split(nnz, T, t), e = even_split(nnz, T, t + 1); i < e; ++i) {
+          const uint64_t r = as_u64(rows[i]);
+          if (r >= n_rows) return false;
+          visit(static_cast<size_t>(r));
+        }
+        return true;
       },
-      [&](int t, size_t k0, size_t k1, size_t begin, size_t, I* b_idx, S* b_val) {
+      [&](int t, auto&& emit) {
+        const I* const rows = major;
+        const I* const cols = minor;
+        const S* const vals_in = data_s;
+        const uint64_t n_cols = n_minor;
+        bool good = true;
+        for (size_t i = even_split(nnz, T, t), e = even_split(nnz, T, t + 1); i < e; ++i) {
+          good &= as_u64(cols[i]) < n_cols;
+          emit(static_cast<size_t>(rows[i]), cols[i], vals_in[i]);
+        }
+        return good;
+      },
+      [&](int t, size_t k0, size_t k1, size_t begin, size_t, I* b_idx, S* b_val, const size_t* key_begin) {
         Block& blk = blocks[t];
         if (blk.start == SIZE_MAX) {
           blk.start = blk.pos = begin;
@@ -533,32 +479,30 @@ Compressed<V, I> coo_to_compressed(size_t n_major, size_t n_minor, const I* majo
         }
         blk.k_end = k1;
         for (size_t k = k0; k < k1; ++k) {
-          const size_t s = static_cast<size_t>(key_ptr[k]) - begin, m = static_cast<size_t>(key_ptr[k + 1]) - begin - s;
+          const size_t s = key_begin[k - k0], m = key_begin[k - k0 + 1] - s;
           sorters[t](b_idx + s, b_val + s, m);
           blk.pos += merge_duplicates(b_idx + s, reinterpret_cast<V*>(b_val + s), m, idx + blk.pos, vals + blk.pos);
           indptr[k + 1] = static_cast<I>(blk.pos);
         }
       });
-  counts = Buffer<I>();
-  key_ptr = Buffer<I>();
+  if (!ok) throw std::invalid_argument("coo_to_compressed: index out of range (negative, or not below the shape)");
 
   // Slide the threads' blocks left, in order (block t may land on block t-1's old place,
   // so this is serial), then shift their indptr entries.
-  size_t kept = 0;
-  for (Block& blk : blocks) {
+  size_t kept = 0, used = 0;
+  for (size_t t = 0; t < n_threads; ++t) {
+    Block& blk = blocks[t];
     if (blk.start == SIZE_MAX) continue;
     const size_t n = blk.pos - blk.start;
     if (blk.start != kept && n != 0) {
       std::memmove(idx + kept, idx + blk.start, n * sizeof(I));
       std::memmove(static_cast<void*>(vals + kept), vals + blk.start, n * sizeof(V));
     }
-    blk.pos = blk.start - kept;  // now: the shift
+    blk.pos = blk.start - kept;  // from here on: the block's shift
     kept += n;
+    used = t + 1;
   }
   // Partitioning: one thread per block, fixing its own majors' entries.
-  size_t used = 0;
-  for (size_t t = 0; t < n_threads; ++t)
-    if (blocks[t].start != SIZE_MAX) used = t + 1;
   auto fix = [&](int t) {
     const Block& blk = blocks[t];
     if (blk.start == SIZE_MAX || blk.pos == 0) return;
@@ -582,45 +526,47 @@ Compressed<V, I> coo_to_compressed(size_t n_major, size_t n_minor, const I* majo
 template <class S, class I>
 Compressed<S, I> compressed_transpose(size_t n_major, size_t n_minor, const I* indptr, const I* indices,
                                       const S* data, int max_threads) {
-  check_fits_index<I>(n_major, "n_major");
+  if (n_major > 0) check_fits_index<I>(n_major - 1, "n_major - 1");
   const size_t nnz = static_cast<size_t>(indptr[n_major]);
   Compressed<S, I> out{Buffer<I>(n_minor + 1), Buffer<I>(nnz), Buffer<S>(nnz)};
+  I* out_ptr = out.indptr.data();
   I* out_idx = out.indices.data();
   S* out_val = out.data.data();
 
-  // Count per minor. Partitioning: majors cut into T ranges of equal nnz, one histogram each.
-  const int T = histogram_threads(nnz + n_major, n_minor, max_threads);
+  // Input pieces: majors cut into T ranges of equal nnz, read in major order, so each
+  // output slice lists its entries by increasing major.
+  const int T = threads_for(nnz + n_major, max_threads);
   const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, 1);
-  Buffer<I> counts(static_cast<size_t>(T) * n_minor);
-  std::vector<char> bad(static_cast<size_t>(T), 0);
-  parallel_run(T, [&](int t) {
-    I* cnt = counts.data() + static_cast<size_t>(t) * n_minor;
-    std::fill(cnt, cnt + n_minor, I(0));
-    for (size_t p = static_cast<size_t>(indptr[bounds[t]]), e = static_cast<size_t>(indptr[bounds[t + 1]]); p < e;
-         ++p) {
-      const uint64_t c = as_u64(indices[p]);
-      if (c >= n_minor) {
-        bad[t] = 1;
-        return;
-      }
-      ++cnt[c];
-    }
-  });
-  throw_if_flagged(bad, "compressed_transpose: minor index out of range (negative, or not below the shape)");
-
-  // Items in major order, keyed by minor: stable, so each output slice is sorted.
-  bucketed_counting_sort(
-      T, n_minor, counts.data(), out.indptr.data(), out_idx, out_val, max_threads,
-      [&](int t, auto&& emit) {
-        for (size_t r = bounds[t]; r < bounds[t + 1]; ++r)
-          for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p)
-            emit(static_cast<size_t>(indices[p]), static_cast<I>(r), data[p]);
+  const bool ok = bucketed_counting_sort(
+      n_minor, nnz, T, max_threads, out_idx, out_val,
+      [&](int t, auto&& visit) {
+        const I* const cols = indices;
+        const uint64_t n_cols = n_minor;
+        for (size_t p = static_cast<size_t>(indptr[bounds[t]]), e = static_cast<size_t>(indptr[bounds[t + 1]]);
+             p < e; ++p) {
+          const uint64_t c = as_u64(cols[p]);
+          if (c >= n_cols) return false;
+          visit(static_cast<size_t>(c));
+        }
+        return true;
       },
-      [&](int, size_t, size_t, size_t begin, size_t end, I* b_idx, S* b_val) {
+      [&](int t, auto&& emit) {
+        const I* const ptr = indptr;
+        const I* const cols = indices;
+        const S* const vals_in = data;
+        for (size_t r = bounds[t], r_end = bounds[t + 1]; r < r_end; ++r)
+          for (size_t p = static_cast<size_t>(ptr[r]), e = static_cast<size_t>(ptr[r + 1]); p < e; ++p)
+            emit(static_cast<size_t>(cols[p]), static_cast<I>(r), vals_in[p]);
+        return true;
+      },
+      [&](int, size_t k0, size_t k1, size_t begin, size_t end, I* b_idx, S* b_val, const size_t* key_begin) {
+        for (size_t k = k0; k < k1; ++k) out_ptr[k] = static_cast<I>(begin + key_begin[k - k0]);
         if (b_idx == out_idx + begin) return;
         std::memcpy(out_idx + begin, b_idx, (end - begin) * sizeof(I));
         std::memcpy(out_val + begin, b_val, (end - begin) * sizeof(S));
       });
+  if (!ok) throw std::invalid_argument("compressed_transpose: minor index out of range (negative, or not below the shape)");
+  out_ptr[n_minor] = static_cast<I>(nnz);
   return out;
 }
 
@@ -637,30 +583,35 @@ SliceEntries<S, I> sort_indices(size_t n_major, const I* indptr, const I* indice
   const int T = threads_for(nnz + n_major, max_threads);
   const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, 1);
   parallel_run(T, [&](int t) {
-    const size_t b = static_cast<size_t>(indptr[bounds[t]]), e = static_cast<size_t>(indptr[bounds[t + 1]]);
-    std::memcpy(idx + b, indices + b, (e - b) * sizeof(I));
-    std::memcpy(val + b, data + b, (e - b) * sizeof(S));
     SliceSorter<I, S> sorter;
     for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
       const size_t s = static_cast<size_t>(indptr[r]);
-      sorter(idx + s, val + s, static_cast<size_t>(indptr[r + 1]) - s);
+      sorter.sort_copy(indices + s, data + s, static_cast<size_t>(indptr[r + 1]) - s, idx + s, val + s);
     }
   });
   return out;
 }
 
 // Runs of equal adjacent minor indices in each slice summed into one entry (zero sums
-// kept). With sorted slices that removes all duplicates.
+// kept). With sorted slices that removes all duplicates. sort_slices: first sort each
+// slice stably by minor index (as sort_indices), in the same pass, for a canonical result.
 template <class V, class I>
-Compressed<V, I> sum_duplicates(size_t n_major, const I* indptr, const I* indices, const V* data, int max_threads) {
+Compressed<V, I> sum_duplicates(size_t n_major, const I* indptr, const I* indices, const V* data, int max_threads,
+                                bool sort_slices = false) {
+  using S = storage_t<V>;
   const size_t nnz = static_cast<size_t>(indptr[n_major]);
   Compressed<V, I> out{Buffer<I>(n_major + 1), Buffer<I>(nnz), Buffer<V>(nnz)};
   I* idx = out.indices.data();
   V* val = out.data.data();
+  std::vector<SliceSorter<I, S>> sorters(sort_slices ? static_cast<size_t>(std::max(max_threads, 1)) : 0);
   const size_t kept = compact_slices(
       indptr, n_major, out.indptr.data(), max_threads,
-      [&](int, size_t, size_t begin, size_t end, size_t pos) {
-        return merge_duplicates(indices + begin, data + begin, end - begin, idx + pos, val + pos);
+      [&](int t, size_t, size_t begin, size_t end, size_t pos) {
+        if (!sort_slices) return merge_duplicates(indices + begin, data + begin, end - begin, idx + pos, val + pos);
+        // sorted copy at pos (inside what this thread has consumed), then merged in place
+        sorters[t].sort_copy(indices + begin, reinterpret_cast<const S*>(data + begin), end - begin, idx + pos,
+                             reinterpret_cast<S*>(val + pos));
+        return merge_duplicates(idx + pos, val + pos, end - begin, idx + pos, val + pos);
       },
       [&](size_t dst, size_t src, size_t n) {
         std::memmove(idx + dst, idx + src, n * sizeof(I));
@@ -692,33 +643,73 @@ Compressed<V, I> eliminate_zeros(size_t n_major, const I* indptr, const I* indic
   return out;
 }
 
+// Zero-fills a dense (n_rows, n_cols) array. Partitioning: rows cut into T equal bands.
+template <class V>
+void clear_rows(V* dense, size_t n_rows, size_t n_cols, int max_threads) {
+  const int T = threads_for(n_rows * n_cols / 4, max_threads);
+  parallel_run(T, [&](int t) {
+    const size_t lo = even_split(n_rows, T, t), hi = even_split(n_rows, T, t + 1);
+    std::memset(static_cast<void*>(dense + lo * n_cols), 0, (hi - lo) * n_cols * sizeof(V));
+  });
+}
+
+// row[idx[j]] += val[j] for j < m; false if some index is not in [0, n).
+template <class V, class I>
+bool add_to_dense_row(V* row, size_t n, const I* idx, const V* val, size_t m) {
+  bool good = true;
+  for (size_t j = 0; j < m; ++j) {
+    const uint64_t c = as_u64(idx[j]);
+    if (c >= n) {
+      good = false;
+      continue;
+    }
+    row[c] = value_add(row[c], val[j]);
+  }
+  return good;
+}
+
+// dense[row[i], col[i]] += data[i] for i in [b, e) with row[i] in [lo, hi) (rows compared as
+// unsigned, so negative rows are huge); false if such an entry is out of the shape.
+template <class V, class I>
+bool add_coo_to_dense(V* dense, size_t n_rows, size_t n_cols, const I* row, const I* col, const V* data, size_t b,
+                      size_t e, uint64_t lo, uint64_t hi) {
+  bool good = true;
+  for (size_t i = b; i < e; ++i) {
+    const uint64_t r = as_u64(row[i]);
+    if (r < lo || r >= hi) continue;
+    const uint64_t c = as_u64(col[i]);
+    if (r >= n_rows || c >= n_cols) {
+      good = false;
+      continue;
+    }
+    V& d = dense[r * n_cols + c];
+    d = value_add(d, data[i]);
+  }
+  return good;
+}
+
 // Dense (n_major, n_minor) row-major array; duplicates summed in input order.
 template <class V, class I>
 Buffer<V> compressed_to_dense(size_t n_major, size_t n_minor, const I* indptr, const I* indices, const V* data,
                               int max_threads) {
   Buffer<V> out(n_major * n_minor);
   V* dense = out.data();
+  const bool zeroed = out.zeroed();
   const size_t nnz = static_cast<size_t>(indptr[n_major]);
-  // Partitioning: majors cut into T ranges balanced on nnz plus the cost of zeroing a
-  // dense row; each thread zeroes and fills only its own rows.
+  // Partitioning: majors cut into T ranges balanced on nnz plus the cost of clearing a
+  // dense row; each thread clears (unless the memory is fresh) and fills only its rows.
   const size_t zero_cost = n_minor / 4 + 1;
   const int T = threads_for(nnz + n_major * zero_cost, max_threads);
   const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, zero_cost);
   std::vector<char> bad(static_cast<size_t>(T), 0);
   parallel_run(T, [&](int t) {
-    V* band = dense + bounds[t] * n_minor;
-    std::memset(static_cast<void*>(band), 0, (bounds[t + 1] - bounds[t]) * n_minor * sizeof(V));
+    if (!zeroed) std::memset(static_cast<void*>(dense + bounds[t] * n_minor), 0, (bounds[t + 1] - bounds[t]) * n_minor * sizeof(V));
+    bool good = true;
     for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
-      V* row = dense + r * n_minor;
-      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
-        const uint64_t c = as_u64(indices[p]);
-        if (c >= n_minor) {
-          bad[t] = 1;
-          continue;
-        }
-        row[c] = value_add(row[c], data[p]);
-      }
+      const size_t s = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]);
+      good &= add_to_dense_row(dense + r * n_minor, n_minor, indices + s, data + s, e - s);
     }
+    bad[t] = !good;
   });
   throw_if_flagged(bad, "compressed_to_dense: minor index out of range (negative, or not below the shape)");
   return out;
@@ -730,57 +721,69 @@ Buffer<V> coo_to_dense(size_t n_rows, size_t n_cols, const I* row, const I* col,
                        int max_threads) {
   Buffer<V> out(n_rows * n_cols);
   V* dense = out.data();
+  if (!out.zeroed()) clear_rows(dense, n_rows, n_cols, max_threads);
   const int T = threads_for(nnz + n_rows * n_cols / 4, max_threads);
   std::vector<char> bad(static_cast<size_t>(T), 0);
-  auto add_entry = [&](int t, size_t i) {
-    const uint64_t r = as_u64(row[i]), c = as_u64(col[i]);
-    if (r >= n_rows || c >= n_cols) {
-      bad[t] = 1;
-      return;
-    }
-    V& d = dense[r * n_cols + c];
-    d = value_add(d, data[i]);
-  };
-  // Rows sorted (as in a canonical COO)? Then each band of rows is one input range.
-  // Compared as unsigned, so negative (invalid) rows sort last, into the last band.
-  std::vector<char> sorted(static_cast<size_t>(T), 1);
-  if (T > 1) {
-    // Partitioning: input cut evenly, each chunk also compares across its left edge.
+  constexpr uint64_t kAll = std::numeric_limits<uint64_t>::max();
+  if (T == 1) {
+    bad[0] = !add_coo_to_dense(dense, n_rows, n_cols, row, col, data, 0, nnz, 0, kAll);
+  } else {
+    // Rows sorted (as in a canonical COO)? Then each band of rows is one input range.
+    // Compared as unsigned, so negative (invalid) rows sort last, into the last band.
+    // Partitioning: input cut evenly, each piece also compares across its left edge.
+    std::vector<char> sorted(static_cast<size_t>(T), 1);
     parallel_run(T, [&](int t) {
       const size_t b = even_split(nnz, T, t), e = even_split(nnz, T, t + 1);
-      bool ok = true;
-      for (size_t i = std::max<size_t>(b, 1); i < e; ++i) ok &= as_u64(row[i - 1]) <= as_u64(row[i]);
-      sorted[t] = ok;
+      size_t i = std::max<size_t>(b, 1);
+      while (i < e && as_u64(row[i - 1]) <= as_u64(row[i])) ++i;
+      sorted[t] = i >= e;
     });
-  }
-  const bool rows_sorted = std::all_of(sorted.begin(), sorted.end(), [](char s) { return s != 0; });
-  // Partitioning: rows cut into T equal bands; thread t zeroes its band and adds exactly
-  // the entries whose row is in it, in input order, so each dense element sees its
-  // duplicates in input order whatever T is. Out-of-range rows go to the last band.
-  parallel_run(T, [&](int t) {
-    const size_t lo = even_split(n_rows, T, t), hi = even_split(n_rows, T, t + 1);
-    std::memset(static_cast<void*>(dense + lo * n_cols), 0, (hi - lo) * n_cols * sizeof(V));
-    if (T == 1) {
-      for (size_t i = 0; i < nnz; ++i) add_entry(t, i);
-    } else if (rows_sorted) {
-      // the band's entries are the input range of rows in [lo, hi) (and beyond, for the last)
-      auto first_at_least = [&](size_t rr) {
+    const bool rows_sorted = std::all_of(sorted.begin(), sorted.end(), [](char s) { return s != 0; });
+    if (rows_sorted) {
+      // Partitioning: rows cut into T equal bands, each one input range; thread t adds
+      // its band's entries in input order. Out-of-range rows go to the last band.
+      auto first_at_least = [&](uint64_t r) {
         return static_cast<size_t>(
-            std::lower_bound(row, row + nnz, rr, [](I a, size_t v) { return as_u64(a) < v; }) - row);
+            std::lower_bound(row, row + nnz, r, [](I a, uint64_t v) { return as_u64(a) < v; }) - row);
       };
-      const size_t b = t == 0 ? 0 : first_at_least(lo);
-      const size_t e = t == T - 1 ? nnz : first_at_least(hi);
-      for (size_t i = b; i < e; ++i) add_entry(t, i);
+      parallel_run(T, [&](int t) {
+        const uint64_t lo = t == 0 ? 0 : even_split(n_rows, T, t);
+        const uint64_t hi = t == T - 1 ? kAll : even_split(n_rows, T, t + 1);
+        const size_t b = t > 0 ? first_at_least(lo) : 0;
+        const size_t e = t < T - 1 ? first_at_least(hi) : nnz;
+        bad[t] = !add_coo_to_dense(dense, n_rows, n_cols, row, col, data, b, e, lo, hi);
+      });
     } else {
-      const uint64_t top = t == T - 1 ? std::numeric_limits<uint64_t>::max() : hi;
-      for (size_t i = 0; i < nnz; ++i) {
-        const uint64_t r = as_u64(row[i]);
-        if (r >= lo && r < top) add_entry(t, i);
-      }
+      // Rows in any order: one thread. Random read-modify-writes over the whole dense
+      // array are memory bound; grouping entries by band first (to use several threads)
+      // measured slower than this single pass.
+      bad[0] = !add_coo_to_dense(dense, n_rows, n_cols, row, col, data, 0, nnz, 0, kAll);
     }
-  });
+  }
   throw_if_flagged(bad, "coo_to_dense: index out of range (negative, or not below the shape)");
   return out;
+}
+
+template <class V>
+size_t count_nonzeros(const V* x, size_t n) {
+  size_t count = 0;
+  for (size_t j = 0; j < n; ++j) count += !value_is_zero(x[j]);
+  return count;
+}
+
+// The nonzeros of row[0 .. n) and their positions, written to idx/val; returns how many.
+// Branch-free (every element is written, the cursor advances past nonzeros only), so idx
+// and val need room for n.
+template <class V, class I>
+size_t gather_nonzeros(const V* row, size_t n, I* idx, V* val) {
+  size_t k = 0;
+  for (size_t j = 0; j < n; ++j) {
+    const V v = row[j];
+    idx[k] = static_cast<I>(j);
+    val[k] = v;
+    k += !value_is_zero(v);
+  }
+  return k;
 }
 
 // Compressed form of a dense row-major (n_rows, n_cols) array: the entries that are not
@@ -795,14 +798,8 @@ Compressed<V, I> dense_to_compressed(size_t n_rows, size_t n_cols, const V* dens
   const int T = threads_for(n_rows * n_cols, max_threads);
   std::vector<uint64_t> block(static_cast<size_t>(T) + 1, 0);
   parallel_run(T, [&](int t) {
-    uint64_t total = 0;
-    for (size_t r = even_split(n_rows, T, t), e = even_split(n_rows, T, t + 1); r < e; ++r) {
-      const V* row = dense + r * n_cols;
-      size_t count = 0;
-      for (size_t j = 0; j < n_cols; ++j) count += !value_is_zero(row[j]);
-      total += count;
-    }
-    block[t + 1] = total;
+    const size_t b = even_split(n_rows, T, t), e = even_split(n_rows, T, t + 1);
+    block[t + 1] = count_nonzeros(dense + b * n_cols, (e - b) * n_cols);
   });
   for (int t = 0; t < T; ++t) block[t + 1] += block[t];
   const size_t nnz = static_cast<size_t>(block[T]);
@@ -813,19 +810,13 @@ Compressed<V, I> dense_to_compressed(size_t n_rows, size_t n_cols, const V* dens
   V* val = out.data.data();
   indptr[0] = 0;
   parallel_run(T, [&](int t) {
-    // Gather a row into scratch without branches (write every element, advance past
-    // nonzeros only), then copy the kept prefix out: writes stay inside this row's slots.
+    // Gather each row into scratch, then copy the kept prefix out: writes stay inside
+    // this row's slots.
     std::vector<I> scratch_idx(n_cols);
     std::vector<V> scratch_val(n_cols);
     size_t pos = static_cast<size_t>(block[t]);
     for (size_t r = even_split(n_rows, T, t), e = even_split(n_rows, T, t + 1); r < e; ++r) {
-      const V* row = dense + r * n_cols;
-      size_t k = 0;
-      for (size_t j = 0; j < n_cols; ++j) {
-        scratch_idx[k] = static_cast<I>(j);
-        scratch_val[k] = row[j];
-        k += !value_is_zero(row[j]);
-      }
+      const size_t k = gather_nonzeros(dense + r * n_cols, n_cols, scratch_idx.data(), scratch_val.data());
       std::memcpy(idx + pos, scratch_idx.data(), k * sizeof(I));
       std::memcpy(static_cast<void*>(val + pos), scratch_val.data(), k * sizeof(V));
       pos += k;

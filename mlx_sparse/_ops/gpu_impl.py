@@ -1,13 +1,353 @@
 """GPU implementation: custom kernels through mx.fast.cuda_kernel / metal_kernel.
 
-Ops listed in KERNELS run as GPU kernels; every other op uses plain MLX ops on the GPU.
+Ops listed in KERNELS run as GPU kernels; every other op uses plain MLX ops on the GPU
+(see ``_ops.DISPATCH``). Each kernel body lives once in ``mlx_sparse/kernels/bodies``
+and is wrapped by the prelude of the GPU API found (``kernels/__init__.py`` says how);
+results follow ``mlx_products`` exactly (same semantics, dtypes and errors).
+
+Kernels:
+
+* ``compressed_matvec`` (CSR SpMV) and ``compressed_reduce_major`` ('sum'):
+  ``spmv_warp``: a warp per 32 consecutive rows, which it sorts by length (ballots):
+  a row of at most SHORT nonzeros is summed by its lane alone with all its loads in
+  flight, medium rows by groups of GL lanes several at a time, longer rows by the
+  whole warp; SHORT and GL come from the mean row length (nnz / rows: known from the
+  sizes, no host sync). When a row may be longer than CHUNK nonzeros, ``spmv_heads``
+  runs first and sums the later chunks of such long rows (one warp per chunk), so no
+  row takes more than 16 steps however irregular the rows. ``spmv_rows`` (a group of
+  LANES lanes per row) is the alternative layout. Deterministic (fixed order).
+* ``compressed_matmat`` (SpMM, X row-major): ``spmm_rows`` (a group per row, each lane
+  owning VEC columns, BATCH nonzeros per step) with ``spmm_heads`` for long rows.
+  Deterministic.
+* ``compressed_matvec_t`` / ``compressed_matmat_t`` (products with the transpose):
+  ``spmv_t`` / ``spmm_t`` scatter with atomic adds into accumulators, so the last bits
+  of floating-point results can vary from run to run (integers are exact).
+
+Values: bool, int8..int64, uint8..uint64, float16, bfloat16, float32, complex64 (MLX
+has no float64 on a GPU; dispatch sends it to the CPU). float16 / bfloat16 accumulate
+in float32 and bool / 8- and 16-bit integers in 32-bit integers, rounded once at the
+end. Indices: int32 or int64 (other index dtypes are cast to int64). Metal has atomic
+adds of 32-bit values only: there the transposed products of 64-bit and complex values
+use the plain-MLX-ops path.
+
+The longest row's length, computed on the GPU once per indptr array (cached, no
+host sync), lets the long-row kernels return at once when no row is long.
+
+Each kernel is built once per body (``build``) and compiled by MLX once per set of
+template arguments (value, index and accumulator dtypes, LANES, ...), cached in
+memory and, on CUDA, on disk (MLX's PTX cache, keyed by the kernel name, which holds
+a digest of the kernel text).
 """
+import weakref
+
 import mlx.core as mx
+
+from .. import kernels as _sources
+from . import mlx_products
+from .mlx_products import _check_matrix, _check_vector
 
 API = "cuda" if mx.cuda.is_available() else ("metal" if mx.metal.is_available() else None)
 
-KERNELS = {}  # op name -> function (filled as kernels land)
+KERNELS = {}  # op name -> function, filled below
 
 
 def has(op):
     return API is not None and op in KERNELS
+
+
+# Tuning knobs (None: the heuristics below). The benchmark sets them to compare.
+TUNING = {"spmv_kernel": None, "spmv_lanes": None, "spmv_batch": None, "spmv_steps": None,
+          "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None}
+
+_BLOCK = 256              # threads per threadgroup
+_GRID_CAP = 1 << 28       # threads per kind of work in a grid; kernels loop beyond it
+_CHUNK_THREADS = 1 << 18  # threads of the long-row (one warp per chunk) kernels
+_HEADS_CAP = 1 << 26      # entries of the SpMM chunk-sum buffer (sets its CHUNK)
+
+_VALUE_DTYPES = (mx.bool_, mx.int8, mx.int16, mx.int32, mx.int64, mx.uint8, mx.uint16,
+                 mx.uint32, mx.uint64, mx.float16, mx.bfloat16, mx.float32, mx.complex64)
+_ACC = {mx.bool_: mx.int32, mx.int8: mx.int32, mx.int16: mx.int32, mx.uint8: mx.uint32,
+        mx.uint16: mx.uint32, mx.float16: mx.float32, mx.bfloat16: mx.float32}
+# Accumulator dtypes each API can add atomically.
+_ATOMIC = {"cuda": (mx.float32, mx.int32, mx.uint32, mx.int64, mx.uint64, mx.complex64),
+           "metal": (mx.float32, mx.int32, mx.uint32)}
+
+
+def _acc(dt):
+    """The dtype sums of ``dt`` values are accumulated in."""
+    return _ACC.get(dt, dt)
+
+
+# ----------------------------------------------------------------------------------
+# building and launching
+# ----------------------------------------------------------------------------------
+_built = {}
+
+
+def build(body, api=None):
+    """The MLX kernel object of ``kernels/bodies/<body>.inc`` for ``api`` (default:
+    the GPU found), built once. A Metal kernel can be built (not run) anywhere."""
+    api = api or API
+    key = (api, body)
+    kern = _built.get(key)
+    if kern is None:
+        src = _sources.load(api, body)
+        common = dict(name=src.name, input_names=list(src.inputs),
+                      output_names=list(src.outputs), source=src.source, header=src.header)
+        if api == "cuda":
+            kern = mx.fast.cuda_kernel(**common)
+        else:
+            kern = mx.fast.metal_kernel(**common, atomic_outputs=src.atomic_outputs)
+        _built[key] = kern
+    return kern
+
+
+def _round_up(n, m):
+    return -(-n // m) * m
+
+
+def _threads(n):
+    """A grid length of at least n threads (whole threadgroups: each SIMD group is
+    full on both APIs), at most 2 * _GRID_CAP (the scatter kernels' two kinds)."""
+    return min(_round_up(max(int(n), 1), _BLOCK), 2 * _GRID_CAP)
+
+
+def _launch(body, inputs, grid, out_shape, out_dtype, init=None, **targs):
+    """Run one kernel; ``targs`` are its template arguments by name (dtypes or ints).
+    Every input's dtype must be the one its declared type names: MLX compiles one
+    kernel per template arguments, not per input dtype."""
+    src = _sources.load(API, body)
+    kern = build(body)
+    gx, gy = grid
+    out = kern(
+        inputs=inputs,
+        template=[(n, targs[n]) for n in src.templates],
+        grid=(_threads(gx), int(gy), 1),
+        threadgroup=(_BLOCK, 1, 1),
+        output_shapes=[out_shape],
+        output_dtypes=[out_dtype],
+        init_value=init,
+    )
+    return out[0]
+
+
+def _index_arrays(indptr, indices):
+    """indptr and indices in one index dtype, int32 or int64."""
+    idt = mx.int32 if indptr.dtype == indices.dtype == mx.int32 else mx.int64
+    return indptr.astype(idt) if indptr.dtype != idt else indptr, \
+        indices.astype(idt) if indices.dtype != idt else indices, idt
+
+
+def _pow2_at_least(v, cap=32):
+    p = 1
+    while p < v and p < cap:
+        p *= 2
+    return p
+
+
+def _spmv_layout(nnz, n_rows):
+    """(body, layout template arguments, lanes per row, CHUNK) of the SpMV row kernel.
+
+    Default ``spmv_warp``: 32 rows per warp, a lane alone for each row of at most
+    SHORT nonzeros, groups of GL lanes for medium rows (up to 4 * GL * BATCH), the
+    whole warp for longer ones. ``spmv_rows`` (TUNING["spmv_kernel"] = "rows"): a group
+    of LANES lanes per row, LANES * BATCH nonzeros per step. Rows over CHUNK = STEPS *
+    (lanes per step) * BATCH go through spmv_heads, so no row takes over STEPS steps.
+    Layouts from the mean row length, as measured fastest on an H100 (2026-11,
+    benchmarks/gpu_spmv.py --sweep): mean <= 8 (stencils): SHORT 16, GL 8; longer:
+    SHORT 4, GL 16 (uniform and power-law rows alike)."""
+    mean = nnz / max(n_rows, 1)
+    steps = int(TUNING["spmv_steps"] or 16)
+    if (TUNING["spmv_kernel"] or "warp") == "warp":
+        short = int(TUNING["spmv_short"] or (16 if mean <= 8 else 4))
+        gl = int(TUNING["spmv_gl"] or (8 if mean <= 8 else 16))
+        batch = int(TUNING["spmv_batch"] or 2)
+        return "spmv_warp", dict(SHORT=short, GL=gl, BATCH=batch), 1, steps * 32 * batch
+    batch = int(TUNING["spmv_batch"] or (4 if mean <= 8 else 2))
+    lanes = int(TUNING["spmv_lanes"] or _pow2_at_least(mean / batch))
+    return "spmv_rows", dict(LANES=lanes, BATCH=batch), lanes, steps * lanes * batch
+
+
+def _spmm_layout(k, nnz, n_rows):
+    """(LANES, VEC, BATCH) of the SpMM kernels: lanes per row group, columns per lane
+    (a tile of X's columns is LANES * VEC wide; grid y counts tiles) and nonzeros per
+    step. Measured on an H100 (k = 8): short rows run best with few lanes of several
+    columns, long rows with a lane per column and more nonzeros per step."""
+    mean = nnz / max(n_rows, 1)
+    if k > 32:
+        vec, batch = min(4, -(-k // 32)), 2
+    elif mean <= 8:
+        vec, batch = min(4, k), 2
+    else:
+        vec, batch = 1, 4
+    vec = TUNING["spmm_vec"] or vec
+    lanes = TUNING["spmm_lanes"] or _pow2_at_least(-(-k // vec))
+    return int(lanes), int(vec), int(TUNING["spmm_batch"] or batch)
+
+
+_rowmax_cache = {}  # id(indptr) -> (weakref to indptr, its longest row length (1,) array)
+
+
+def _rowmax(indptr, idt):
+    """The longest row's length as a (1,) array of dtype idt, built once per indptr
+    array and kept while that array lives; it is evaluated with the first product
+    that uses it (no host sync)."""
+    key = id(indptr)
+    hit = _rowmax_cache.get(key)
+    if hit is not None and hit[0]() is indptr and hit[1].dtype == idt:
+        return hit[1]
+    if indptr.shape[0] > 1:
+        m = mx.max(indptr[1:] - indptr[:-1]).reshape(1).astype(idt)
+    else:
+        m = mx.zeros((1,), dtype=idt)
+    try:
+        ref = weakref.ref(indptr, lambda _, key=key: _rowmax_cache.pop(key, None))
+    except TypeError:  # not weakly referenceable: no caching
+        return m
+    _rowmax_cache[key] = (ref, m)
+    return m
+
+
+def _as(a, dt):
+    return a if a.dtype == dt else a.astype(dt)
+
+
+def _usable(dt):
+    return API is not None and dt in _VALUE_DTYPES
+
+
+# ----------------------------------------------------------------------------------
+# sparse x dense products and row sums
+# ----------------------------------------------------------------------------------
+def _row_sums(n_major, indptr, indices, data, x):
+    """y[r] = sum over row r of data[p] * x[indices[p]] (x None: of data[p])."""
+    dt, acc = data.dtype, _acc(data.dtype)
+    rowmax_of = indptr
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    has_x = x is not None
+    if not has_x:
+        x = mx.zeros((1,), dtype=dt)
+    nnz = data.shape[0]
+    body, layout, lanes, chunk = _spmv_layout(nnz, n_major)
+    targs = dict(T=dt, I=idt, A=acc, CHUNK=chunk, HAS_X=int(has_x), **layout)
+    if nnz > chunk:  # a row may be long: sum the long rows' later chunks first
+        n_chunks = -(-nnz // chunk)
+        heads = _launch("spmv_heads", [indptr, indices, data, x, _rowmax(rowmax_of, idt)],
+                        (min(n_chunks * 32, _CHUNK_THREADS), 1), (n_chunks,), acc, **targs)
+    else:
+        heads = mx.zeros((1,), dtype=acc)
+    return _launch(body, [indptr, indices, data, x, heads], (n_major * lanes, 1),
+                   (n_major,), dt, **targs)
+
+
+def compressed_matvec(n_major, n_minor, indptr, indices, data, x):
+    """As ``mlx_products.compressed_matvec``: y = A @ x for A in (major, minor) layout."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    _check_vector(x, n_minor, "x")
+    if not _usable(data.dtype):
+        return mlx_products.compressed_matvec(n_major, n_minor, indptr, indices, data, x)
+    if n_major == 0 or data.shape[0] == 0:
+        return mx.zeros((n_major,), dtype=data.dtype)
+    return _row_sums(n_major, indptr, indices, data, _as(x, data.dtype))
+
+
+def compressed_reduce_major(op, n_major, indptr, data):
+    """As ``mlx_products.compressed_reduce_major``; 'sum' runs as a kernel."""
+    n_major = int(n_major)
+    if op != "sum" or not _usable(data.dtype):
+        return mlx_products.compressed_reduce_major(op, n_major, indptr, data)
+    if n_major == 0 or data.shape[0] == 0:
+        return mx.zeros((n_major,), dtype=data.dtype)
+    dummy_indices = mx.zeros((1,), dtype=indptr.dtype)
+    return _row_sums(n_major, indptr, dummy_indices, data, None)
+
+
+def compressed_matmat(n_major, n_minor, indptr, indices, data, X):
+    """As ``mlx_products.compressed_matmat``: Y = A @ X, X (n_minor, k) row-major."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    _check_matrix(X, n_minor, "X")
+    dt, acc = data.dtype, _acc(data.dtype)
+    if not _usable(dt):
+        return mlx_products.compressed_matmat(n_major, n_minor, indptr, indices, data, X)
+    k, nnz = X.shape[1], data.shape[0]
+    if n_major == 0 or k == 0 or nnz == 0:
+        return mx.zeros((n_major, k), dtype=dt)
+    rowmax_of = indptr
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    X = _as(X, dt)
+    lanes, vec, batch = _spmm_layout(k, nnz, n_major)
+    n_tiles = -(-k // (lanes * vec))
+    chunk = 256
+    while -(-nnz // chunk) * k > _HEADS_CAP:
+        chunk *= 2
+    targs = dict(T=dt, I=idt, A=acc, LANES=lanes, VEC=vec, BATCH=batch, CHUNK=chunk)
+    if nnz > chunk:
+        n_chunks = -(-nnz // chunk)
+        heads = _launch("spmm_heads", [indptr, indices, data, X, _rowmax(rowmax_of, idt)],
+                        (min(n_chunks * 32, _CHUNK_THREADS), n_tiles), (n_chunks, k), acc,
+                        **targs)
+    else:
+        heads = mx.zeros((1, k), dtype=acc)
+    return _launch("spmm_rows", [indptr, indices, data, X, heads], (n_major * lanes, n_tiles),
+                   (n_major, k), dt, **targs)
+
+
+def _scatter_threads(n_major, nnz, lanes, chunk):
+    """Grid length of spmv_t / spmm_t: row groups, then one warp per chunk (the
+    kernels compute the split point row_threads the same way, with CAP = _GRID_CAP)."""
+    row_threads = min(_round_up(n_major * lanes, 1024), _GRID_CAP)
+    chunk_threads = 0 if nnz <= chunk else min(_round_up(-(-nnz // chunk) * 32, 1024),
+                                               _CHUNK_THREADS)
+    return row_threads + chunk_threads
+
+
+def compressed_matvec_t(n_major, n_minor, indptr, indices, data, x):
+    """As ``mlx_products.compressed_matvec_t``: y = A.T @ x, by atomic adds."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    _check_vector(x, n_major, "x")
+    dt, acc = data.dtype, _acc(data.dtype)
+    if not _usable(dt) or acc not in _ATOMIC[API]:
+        return mlx_products.compressed_matvec_t(n_major, n_minor, indptr, indices, data, x)
+    nnz = data.shape[0]
+    if n_minor == 0 or n_major == 0 or nnz == 0:
+        return mx.zeros((n_minor,), dtype=dt)
+    rowmax = _rowmax(indptr, mx.int32 if indptr.dtype == indices.dtype == mx.int32 else mx.int64)
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    # a group of LANES lanes per row, a nonzero per lane per step, at most 32 steps
+    lanes = int(TUNING["spmv_lanes"] or _pow2_at_least(nnz / n_major / 2))
+    chunk = 32 * lanes
+    y = _launch("spmv_t", [indptr, indices, data, _as(x, dt), rowmax],
+                (_scatter_threads(n_major, nnz, lanes, chunk), 1), (n_minor,), acc, init=0,
+                T=dt, I=idt, A=acc, LANES=lanes, CHUNK=chunk, CAP=_GRID_CAP)
+    return y.astype(dt) if acc != dt else y
+
+
+def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
+    """As ``mlx_products.compressed_matmat_t``: Y = A.T @ X, by atomic adds."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    _check_matrix(X, n_major, "X")
+    dt, acc = data.dtype, _acc(data.dtype)
+    if not _usable(dt) or acc not in _ATOMIC[API]:
+        return mlx_products.compressed_matmat_t(n_major, n_minor, indptr, indices, data, X)
+    k, nnz = X.shape[1], data.shape[0]
+    if n_minor == 0 or n_major == 0 or k == 0 or nnz == 0:
+        return mx.zeros((n_minor, k), dtype=dt)
+    rowmax = _rowmax(indptr, mx.int32 if indptr.dtype == indices.dtype == mx.int32 else mx.int64)
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    lanes, vec, _ = _spmm_layout(k, nnz, n_major)
+    n_tiles = -(-k // (lanes * vec))
+    chunk = 256
+    Y = _launch("spmm_t", [indptr, indices, data, _as(X, dt), rowmax],
+                (_scatter_threads(n_major, nnz, lanes, chunk), n_tiles), (n_minor, k), acc,
+                init=0, T=dt, I=idt, A=acc, LANES=lanes, VEC=vec, CHUNK=chunk,
+                CAP=_GRID_CAP)
+    return Y.astype(dt) if acc != dt else Y
+
+
+KERNELS.update(
+    compressed_matvec=compressed_matvec,
+    compressed_matvec_t=compressed_matvec_t,
+    compressed_matmat=compressed_matmat,
+    compressed_matmat_t=compressed_matmat_t,
+    compressed_reduce_major=compressed_reduce_major,
+)

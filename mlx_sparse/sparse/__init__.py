@@ -7,10 +7,33 @@ from ._csc import csc_array, csc_matrix, isspmatrix_csc
 from ._csr import csr_array, csr_matrix, isspmatrix_csr
 from ._matrix import spmatrix
 from ._sputils import get_index_dtype
+# the whole scipy.sparse namespace: more formats, constructors, extract, I/O
+from ._bsr import bsr_array, bsr_matrix, isspmatrix_bsr
+from ._dia import dia_array, dia_matrix, isspmatrix_dia
+from ._dok import dok_array, dok_matrix, isspmatrix_dok
+from ._lil import isspmatrix_lil, lil_array, lil_matrix
+from ._construct import (block_array, block_diag, bmat, diags, diags_array,
+                         expand_dims, eye, eye_array, hstack, identity, kron, kronsum,
+                         permute_dims, rand, random, random_array, spdiags, swapaxes,
+                         vstack)
+from ._extract import find, tril, triu
+from ._io import load_npz, save_npz
+from ._index_utils import safely_cast_index_arrays
+from ._deprecated_modules import (base, bsr, compressed, construct, coo, csc, csr,
+                                  data, dia, dok, extract, lil, sparsetools, sputils)
 
 __all__ = [
     "SparseEfficiencyWarning", "SparseFormatWarning", "SparseWarning",
     "coo_array", "coo_matrix", "csc_array", "csc_matrix", "csr_array", "csr_matrix",
     "get_index_dtype", "issparse", "isspmatrix", "isspmatrix_coo", "isspmatrix_csc",
     "isspmatrix_csr", "sparray", "spmatrix",
+    # the whole scipy.sparse namespace
+    "bsr_array", "bsr_matrix", "isspmatrix_bsr", "dia_array", "dia_matrix",
+    "isspmatrix_dia", "dok_array", "dok_matrix", "isspmatrix_dok", "lil_array",
+    "lil_matrix", "isspmatrix_lil", "block_array", "block_diag", "bmat", "diags",
+    "diags_array", "expand_dims", "eye", "eye_array", "hstack", "identity", "kron",
+    "kronsum", "permute_dims", "rand", "random", "random_array", "spdiags",
+    "swapaxes", "vstack", "find", "tril", "triu", "load_npz", "save_npz",
+    "safely_cast_index_arrays", "base", "bsr", "compressed", "construct", "coo",
+    "csc", "csr", "data", "dia", "dok", "extract", "lil", "sparsetools", "sputils",
 ]

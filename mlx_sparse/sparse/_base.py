@@ -284,7 +284,7 @@ class _spbase(_data_mixin, _minmax_mixin):
         # Batched right-hand sides (..., N, k) (beyond SciPy): fold the batch into
         # the columns, one sparse product, unfold.
         lead, k = x.shape[:-2], x.shape[-1]
-        cols = mx.moveaxis(x, -2, 0).reshape((N, -1))
+        cols = mx.moveaxis(x, -2, 0).reshape((N, int(np.prod(lead)) * k))
         y = self._matmul_multivector(cols).reshape((M,) + tuple(lead) + (k,))
         return mx.moveaxis(y, 0, -2)
 
@@ -297,10 +297,16 @@ class _spbase(_data_mixin, _minmax_mixin):
         return mx.swapaxes(self.transpose()._matmul_dispatch(mx.swapaxes(x, -1, -2)), -1, -2)
 
     def _matmul_vector(self, x):
-        return self.tocsr()._matmul_vector(x)
+        return self._as_product_csr(x)._matmul_vector(x)
 
     def _matmul_multivector(self, x):
-        return self.tocsr()._matmul_multivector(x)
+        return self._as_product_csr(x)._matmul_multivector(x)
+
+    def _as_product_csr(self, x):
+        """CSR of self with values already in the product's dtype, so duplicates are
+        summed in that dtype (bool duplicates count twice, as SciPy's COO product)."""
+        dt = result_dtype(np.matmul, self._s.data.dtype, x.dtype)
+        return self.astype(dt, copy=False).tocsr()
 
     def _matmul_sparse(self, other):
         return self.tocsr()._matmul_sparse(other)

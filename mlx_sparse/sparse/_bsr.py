@@ -64,7 +64,7 @@ class _bsr_base(_spbase):
             coo = coo_array(arg1, shape=shape, dtype=dtype)
             s = csr_to_bsr(coo.tocsr(), blocksize)._s
         elif isinstance(arg1, tuple) and len(arg1) == 3:
-            s = _bsr_from_buffers(arg1, shape, blocksize)
+            s = _bsr_from_buffers(arg1, shape, blocksize, isinstance(self, sparray))
         elif isinstance(arg1, tuple):
             raise ValueError(f"unrecognized {name} constructor usage")
         else:
@@ -227,14 +227,6 @@ class _bsr_base(_spbase):
                                 sorted_indices=self._s.sorted_indices or value)
 
     # ---- canonical form (block level) --------------------------------------------------
-    def _block_perm_sorted(self):
-        s = self._s
-        nb = s.indices.size
-        ids = mx.arange(nb, dtype=mx.int64)
-        n_bcols = max(s.shape[1] // max(s.blocksize[1], 1), 1)
-        _, perm = _ops.sort_indices(s.indptr, s.indices, ids, n_bcols)
-        return perm
-
     def sort_indices(self):
         if self.has_sorted_indices:
             return
@@ -318,7 +310,7 @@ class _bsr_base(_spbase):
         return container("csr", self._is_array)._from_storage(bsr_to_csr(self._s))
 
     def tocsc(self, copy=False):
-        return self.tocoo(copy=False).tocsc(copy=copy)
+        return self.tocsr(copy=False).tocsc(copy=copy)
 
     def toarray(self, order=None, out=None):
         return self.tocoo(copy=False).toarray(order=order, out=out)
@@ -342,6 +334,49 @@ class _bsr_base(_spbase):
         return self._with_storage(BSR(indptr.astype(s.indptr.dtype),
                                       indices.astype(s.indices.dtype), data, (N, M),
                                       sorted_indices=True, canonical=s.canonical))
+
+
+    # ---- SciPy's BSR-preserving arithmetic (other combinations go through CSR) ------
+    def _same_blocks(self, other):
+        # SciPy: BSR (+, -, multiply) any sparse operand of its shape gives BSR
+        return issparse(other) and other.shape == self.shape
+
+    def __add__(self, other):
+        res = _spbase.__add__(self, other)
+        return res.tobsr(self.blocksize) if self._same_blocks(other) else res
+
+    def __sub__(self, other):
+        res = _spbase.__sub__(self, other)
+        return res.tobsr(self.blocksize) if self._same_blocks(other) else res
+
+    def multiply(self, other):
+        res = _spbase.multiply(self, other)
+        return res.tobsr(self.blocksize) if self._same_blocks(other) else res
+
+    def _matmul_sparse(self, other):
+        res = _spbase._matmul_sparse(self, other)
+        cols = other.blocksize[1] if isinstance(other, _bsr_base) else 1
+        return res.tobsr((self.blocksize[0], cols))   # SciPy: BSR @ sparse is BSR
+
+    def reshape(self, *args, **kwargs):
+        from ._dia import _reshape_via_coo
+        return _reshape_via_coo(self, args, kwargs)
+
+    def resize(self, *shape):
+        shape = check_shape(shape)
+        R, C = self.blocksize
+        if shape[0] % R or shape[1] % C:
+            raise ValueError(f"shape must be divisible into {(R, C)} blocks. "
+                             f"Got {shape}")
+        csr = self.tocsr()
+        csr.resize(shape)
+        self._s = csr_to_bsr(csr, (R, C))._s
+
+    def __getitem__(self, key):
+        raise NotImplementedError
+
+    def __setitem__(self, key, value):
+        raise NotImplementedError
 
 
 class bsr_array(_bsr_base, sparray):
@@ -387,7 +422,7 @@ def _bsr_from_sparse(arg1, blocksize, copy, is_array):
                canonical=bool(b.has_canonical_format))
 
 
-def _bsr_from_buffers(arg1, shape, blocksize):
+def _bsr_from_buffers(arg1, shape, blocksize, is_array):
     data, indices, indptr = arg1
     d = asmx(data)
     if d.ndim != 3:
@@ -414,7 +449,9 @@ def _bsr_from_buffers(arg1, shape, blocksize):
         shape = (M, N)
     shape = check_shape((shape,))
     maxval = max(shape[0] // max(R, 1), shape[1] // max(C, 1), R, C)
-    idx = mx_index_dtype(get_index_dtype((ind, ptr), maxval=maxval, check_contents=True))
+    # SciPy: sparse arrays keep int64 index arrays, matrices downcast when they fit
+    idx = mx_index_dtype(get_index_dtype((ind, ptr), maxval=maxval,
+                                         check_contents=not is_array))
     return BSR(ptr.astype(idx), ind.astype(idx), d, shape)
 
 
@@ -426,7 +463,7 @@ def bsr_to_csr(s):
     M, N = s.shape
     nb = s.indices.size
     nnz = nb * R * C
-    idx = index_dtype_for(max(nnz, M, N))
+    idx = index_dtype_for(max(nnz, M, N), (s.indptr, s.indices))
     if nnz == 0:
         return CSR(mx.zeros((M + 1,), idx), mx.zeros((0,), idx),
                    mx.zeros((0,), s.data.dtype), s.shape, True, True)
@@ -436,10 +473,9 @@ def bsr_to_csr(s):
     # indptr: block row br starts at bptr[br]*R*C; its row i at + i*per_brow[br]*C
     i = mx.arange(R, dtype=idx)
     starts = (bptr[:-1] * (R * C))[:, None] + (per_brow * C)[:, None] * i[None, :]
-    indptr = mx.concatenate([starts.reshape(-1), mx.array([nnz], idx)])
-    if indptr.size != M + 1:  # rows beyond the last full block row (SciPy allows)
-        indptr = mx.concatenate([indptr[:-1], mx.full((M + 1 - indptr.size + 1,), nnz,
-                                                      idx)])
+    # rows past the last full block row (SciPy allows M % R != 0) are empty
+    indptr = mx.concatenate([starts.reshape(-1),
+                             mx.full((M + 1 - n_brows * R,), nnz, idx)])
     # Destination of (block b, i, j): start of row (br*R + i) + (b - bptr[br])*C + j
     brow = expand_indptr(bptr, nb)
     local = mx.arange(nb, dtype=idx) - take(bptr[:-1], brow)
@@ -453,7 +489,6 @@ def bsr_to_csr(s):
     data = mx.put_along_axis(mx.zeros((nnz,), s.data.dtype), dest,
                              s.data.reshape(-1), axis=0)
     indices = mx.put_along_axis(mx.zeros((nnz,), idx), dest, cols, axis=0)
-    del n_brows
     return CSR(indptr, indices, data, s.shape, sorted_indices=s.sorted_indices,
                canonical=s.canonical)
 

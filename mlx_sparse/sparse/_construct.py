@@ -17,7 +17,7 @@ from .._storage import COO, CSC, CSR
 from ._base import _spbase, issparse
 from ._dia import DIA, diagonals_to_compressed
 from ._index_utils import (container, exclusive_cumsum, index_dtype_for, is_sparray,
-                           positions_of, segment_ids, take)
+                           positions_of, segment_ids, side_stream, take, value_stream)
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isintlike,
                        isscalarlike, mx_index_dtype, upcast)
 
@@ -164,17 +164,22 @@ def _diags(diagonals, offsets, shape, format, dtype, is_array):
         s = diagonals_to_compressed(sources, shape, 1 if format == "csc" else 0, dt)
         out = container("csc" if format == "csc" else "csr", is_array)._from_storage(s)
         return out.tocoo() if format == "coo" else out
-    rows = []
+    # data[j, start:start+len] = diagonal j: one flat concatenation of zero pads
+    # and diagonals, read as (n_diagonals, width)
+    pieces = []
     for k, d, start in sources:
-        pieces = []
         if start:
             pieces.append(mx.zeros((start,), dt))
         pieces.append(d)
         tail = width - start - d.size
         if tail:
             pieces.append(mx.zeros((tail,), dt))
-        rows.append(mx.concatenate(pieces) if len(pieces) > 1 else d)
-    data = mx.stack(rows) if rows else mx.zeros((0, width), dt)
+    if not sources:
+        data = mx.zeros((0, width), dt)
+    elif len(pieces) == 1:
+        data = mx.array(pieces[0]).reshape(1, width)
+    else:
+        data = mx.concatenate(pieces).reshape(len(sources), width)
     s = DIA(data, mx.array(offs.astype(idx_np)), shape)
     return _finish(s, "dia", is_array, format)
 
@@ -260,13 +265,71 @@ def kron(A, B, format=None):
     out_shape = (mA * mB, nA * nB)
     if A.nnz == 0 or B.nnz == 0:
         return _empty_coo(out_shape, is_array).asformat(format)
+    if format in ("csr", "csc"):
+        out = _kron_compressed(A, B, format, is_array)
+        if out is not None:
+            return out
     a, b = A._s, B._s
     idx = mx_index_dtype(get_index_dtype((a.row, b.row), maxval=max(out_shape)))
-    row = (a.row.astype(idx)[:, None] * mB + b.row.astype(idx)[None, :]).reshape(-1)
-    col = (a.col.astype(idx)[:, None] * nB + b.col.astype(idx)[None, :]).reshape(-1)
+    with mx.stream(side_stream()):   # index arrays in parallel with the values
+        row = (a.row.astype(idx)[:, None] * mB + b.row.astype(idx)[None, :]).reshape(-1)
+        col = (a.col.astype(idx)[:, None] * nB + b.col.astype(idx)[None, :]).reshape(-1)
     dt = upcast(a.data.dtype, b.data.dtype)
-    data = (a.data.astype(dt)[:, None] * b.data.astype(dt)[None, :]).reshape(-1)
+    with value_stream(dt):
+        data = (a.data.astype(dt)[:, None] * b.data.astype(dt)[None, :]).reshape(-1)
     return _finish(COO(row, col, data, out_shape), "coo", is_array, format)
+
+
+def _kron_compressed(A, B, format, is_array):
+    """kron(A, B) straight into CSR (or CSC) for duplicate-free COO factors; None
+    when a factor has duplicates (SciPy then sums products of duplicates).
+
+    With both factors in canonical CSR, output row (iA, iB) holds the outer
+    product of A's row iA and B's row iB in (a, b) order, already sorted. Entry
+    (a, b) goes to
+        ptrA[iA]*nnzB + lenA[iA]*ptrB[iB] + (a - ptrA[iA])*lenB[iB] + (b - ptrB[iB])
+    (all earlier rows, then this row's earlier entries): a sum of per-a and per-b
+    terms, built by broadcasting, then one scatter per output array. CSC is the CSR
+    of kron(A.T, B.T) read transposed."""
+    fa, fb = (A.tocsr(), B.tocsr()) if format == "csr" else (A.tocsc(), B.tocsc())
+    if fa.nnz != A.nnz or fb.nnz != B.nnz:
+        return None          # duplicates were merged: keep SciPy's summation order
+    a, b = fa._s, fb._s
+    if format == "csc":      # CSR of the transposes, same buffers
+        a = CSR(a.indptr, a.indices, a.data, a.shape[::-1], True, True)
+        b = CSR(b.indptr, b.indices, b.data, b.shape[::-1], True, True)
+    (mA, nA), (mB, nB) = a.shape, b.shape
+    out_shape = (mA * mB, nA * nB)
+    nnzA, nnzB = a.indices.size, b.indices.size
+    nnz = nnzA * nnzB
+    idx = index_dtype_for(max(max(out_shape), nnz))
+    w = mx.int64 if max(nnz, max(out_shape)) > np.iinfo(np.int32).max else mx.int32
+    from ._index_utils import expand_indptr
+    ptrA, ptrB = a.indptr.astype(w), b.indptr.astype(w)
+    lenA, lenB = ptrA[1:] - ptrA[:-1], ptrB[1:] - ptrB[:-1]
+    rowA, rowB = expand_indptr(ptrA, nnzA), expand_indptr(ptrB, nnzB)
+    startA, startB = take(ptrA[:-1], rowA), take(ptrB[:-1], rowB)
+    per_a = startA * nnzB                                  # rows of earlier iA
+    la = take(lenA, rowA)
+    a_loc = mx.arange(nnzA, dtype=w) - startA
+    per_b = mx.arange(nnzB, dtype=w) - startB              # b_loc
+    lb = take(lenB, rowB)
+    dest = ((per_a[:, None] + la[:, None] * startB[None, :])
+            + (a_loc[:, None] * lb[None, :] + per_b[None, :])).reshape(-1)
+    dt = upcast(a.data.dtype, b.data.dtype)
+    with mx.stream(side_stream()):   # index array in parallel with the values
+        cols = (a.indices.astype(idx)[:, None] * nB
+                + b.indices.astype(idx)[None, :]).reshape(-1)
+        indices = mx.put_along_axis(mx.zeros((nnz,), idx), dest, cols, axis=0)
+    with value_stream(dt):
+        vals = (a.data.astype(dt)[:, None] * b.data.astype(dt)[None, :]).reshape(-1)
+        data = mx.put_along_axis(mx.zeros((nnz,), dt), dest, vals, axis=0)
+    counts = (lenA[:, None] * lenB[None, :]).reshape(-1)
+    indptr = exclusive_cumsum(counts, idx)
+    S = CSR if format == "csr" else CSC
+    shape = out_shape if format == "csr" else out_shape[::-1]
+    return container(format, is_array)._from_storage(
+        S(indptr, indices, data, shape, sorted_indices=True, canonical=True))
 
 
 def _empty_coo(shape, is_array):
@@ -284,6 +347,12 @@ def kronsum(A, B, format=None):
     if B.shape[0] != B.shape[1]:
         raise ValueError("B is not square")
     dt = upcast(A._s.data.dtype, B._s.data.dtype)
+    # SciPy's kron gives an empty float64 result when a factor has no entries, and
+    # L + R then upcasts with it: same result dtype here.
+    m, n = A.shape[0], B.shape[0]
+    dt_l = mx.float64 if n == 0 or A.nnz == 0 else dt
+    dt_r = mx.float64 if m == 0 or B.nnz == 0 else dt
+    dt = upcast(dt_l, dt_r)
     L = kron(_eye(B.shape[0], None, 0, dt, "coo", is_array), A, format="coo")
     R = kron(B, _eye(A.shape[0], None, 0, dt, "coo", is_array), format="coo")
     l, r = L._s, R._s
@@ -380,9 +449,11 @@ def _stack_major(slabs):
         if indices is slabs[0].indices:
             indices, data = mx.array(indices), mx.array(data)
     else:
-        indices = mx.concatenate([s.indices.astype(idx) for s in slabs])
+        with mx.stream(side_stream()):
+            indices = mx.concatenate([_same(s.indices, idx) for s in slabs])
         dt = upcast(*[s.data.dtype for s in slabs])
-        data = mx.concatenate([s.data.astype(dt) for s in slabs])
+        with value_stream(dt):
+            data = mx.concatenate([_same(s.data, dt) for s in slabs])
     shape = (n_major, constant) if major_axis == 0 else (constant, n_major)
     return S(indptr, indices, data, shape,
              sorted_indices=all(s.sorted_indices for s in slabs),
@@ -393,9 +464,10 @@ def _stack_minor(slabs, is_array):
     """Compressed storages stacked along their minor axis (hstack of CSR, vstack of
     CSC): output slice r lists slice r of every block in block order.
 
-    Every entry moves to dest = (its position in the concatenation of all blocks)
-    + a shift that depends only on its (block, slice) segment; segments are found
-    with one forward fill, and data/indices are placed with one scatter each."""
+    The output is a gather from the concatenation of all blocks: its segments
+    (slice r, block b) appear in (r, b) order, each copied from one contiguous run of
+    block b. One forward fill finds every output entry's segment; a per-segment
+    shift gives its source position."""
     S = type(slabs[0])
     major_axis = S.major_axis
     dims = {s.shape[major_axis] for s in slabs}
@@ -415,27 +487,29 @@ def _stack_minor(slabs, is_array):
     if nnz == 0:
         return S(mx.zeros((n_major + 1,), idx), mx.zeros((0,), idx),
                  mx.zeros((0,), dt), shape, **flags)
-    wide = mx.int64 if nnz + nb * (n_major + 1) > np.iinfo(np.int32).max else idx
+    wide = mx.int64 if nnz + nb * (n_major + 1) > np.iinfo(np.int32).max else mx.int32
     ptrs = mx.stack([s.indptr.astype(wide) for s in slabs])          # (nb, n_major+1)
     counts = ptrs[:, 1:] - ptrs[:, :-1]                                # (nb, n_major)
-    out_counts = mx.sum(counts, axis=0)
-    out_indptr = exclusive_cumsum(out_counts, wide)
-    before = mx.cumsum(counts, axis=0) - counts                        # other blocks
+    out_indptr = exclusive_cumsum(mx.sum(counts, axis=0), wide)
+    out_start = out_indptr[None, :-1] + (mx.cumsum(counts, axis=0) - counts)
     bases = np.cumsum([0] + [s.indices.size for s in slabs])[:-1]
-    base = mx.array(bases, wide)[:, None]
-    seg_start = base + ptrs[:, :-1]                                    # (nb, n_major)
-    shift = out_indptr[None, :-1] + before - seg_start
-    # Segments (block b, slice r) in concatenation order start at seg_start.
-    seg = segment_ids(seg_start.reshape(-1), nnz)
-    dest = mx.arange(nnz, dtype=wide) + take(shift.reshape(-1), seg.astype(wide))
+    src_start = mx.array(bases, wide)[:, None] + ptrs[:, :-1]
+    out_start, src_start = out_start.T.reshape(-1), src_start.T.reshape(-1)
+    seg = segment_ids(out_start, nnz).astype(wide)
+    src = mx.arange(nnz, dtype=wide) + take(src_start - out_start, seg)
     offsets = np.cumsum([0] + [s.shape[minor_axis] for s in slabs])[:-1]
-    indices_cat = mx.concatenate([s.indices.astype(idx) + int(o) if o else
-                                  s.indices.astype(idx)
-                                  for s, o in zip(slabs, offsets)])
-    data_cat = mx.concatenate([s.data.astype(dt) for s in slabs])
-    data = mx.put_along_axis(mx.zeros((nnz,), dt), dest, data_cat, axis=0)
-    indices = mx.put_along_axis(mx.zeros((nnz,), idx), dest, indices_cat, axis=0)
+    with mx.stream(side_stream()):   # index array in parallel with the values
+        indices = take(mx.concatenate([_same(s.indices, idx) + int(o) if o else
+                                       _same(s.indices, idx)
+                                       for s, o in zip(slabs, offsets)]), src)
+    with value_stream(dt):
+        data = take(mx.concatenate([_same(s.data, dt) for s in slabs]), src)
     return S(out_indptr.astype(idx), indices, data, shape, **flags)
+
+
+def _same(a, dt):
+    """a in dtype dt (no copy when it already is)."""
+    return a if a.dtype == dt else a.astype(dt)
 
 
 def _block_coo(blocks, format, dtype, is_array):
@@ -474,13 +548,16 @@ def _block_coo(blocks, format, dtype, is_array):
     idx = mx_index_dtype(get_index_dtype([s.row for _, _, s in present],
                                          maxval=max(shape)))
     if present:
-        rows = [s.row.astype(idx) + int(row_off[i]) if row_off[i] else s.row.astype(idx)
-                for i, _, s in present]
-        cols = [s.col.astype(idx) + int(col_off[j]) if col_off[j] else s.col.astype(idx)
-                for _, j, s in present]
-        datas = [s.data.astype(dt) for _, _, s in present]
-        cat = (lambda xs: mx.concatenate(xs) if len(xs) > 1 else mx.array(xs[0]))
-        s = COO(cat(rows), cat(cols), cat(datas), shape)
+        def cat(xs):
+            return mx.concatenate(xs) if len(xs) > 1 else mx.array(xs[0])
+        with mx.stream(side_stream()):   # rows in parallel with columns and values
+            row = cat([s.row.astype(idx) + int(row_off[i]) if row_off[i]
+                       else s.row.astype(idx) for i, _, s in present])
+        col = cat([s.col.astype(idx) + int(col_off[j]) if col_off[j] else s.col.astype(idx)
+                   for _, j, s in present])
+        with value_stream(dt):
+            data = cat([_same(s.data, dt) for _, _, s in present])
+        s = COO(row, col, data, shape)
     else:
         s = COO(mx.zeros((0,), idx), mx.zeros((0,), idx), mx.zeros((0,), dt), shape)
     return _finish(s, "coo", is_array, format)

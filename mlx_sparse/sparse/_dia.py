@@ -16,7 +16,7 @@ from .._storage import CSC, CSR
 from ._base import _spbase, issparse, sparray, SparseEfficiencyWarning
 from ._coo import _check_transpose_axes, _finish_dense, dense_operand
 from ._index_utils import (container, exclusive_cumsum, index_dtype_for, positions_of,
-                           take)
+                           side_stream, take, value_stream)
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isshape,
                        mx_index_dtype)
 
@@ -104,6 +104,29 @@ class _dia_base(_spbase):
         return (f"<DIAgonal sparse {kind} of dtype '{self._dtype_str()}'\n"
                 f"\twith {self.nnz} stored elements ({nd} diagonals) and "
                 f"shape {self.shape}>")
+
+    def __str__(self):
+        # As SciPy: the header counts stored positions, the body lists the COO
+        # entries (explicit zeros dropped), so the two counts can differ.
+        from ._base import _host
+        out = repr(self)
+        if self.nnz == 0:
+            return out
+        coo = self.tocoo()
+        row, col = np.asarray(coo.row).tolist(), np.asarray(coo.col).tolist()
+        data = _host(coo.data)
+
+        def lines(sl):
+            return [f"  ({r}, {c})\t{v}" for r, c, v in zip(row[sl], col[sl], data[sl])]
+
+        body = ["  Coords\tValues"]
+        if self.nnz > self.maxprint:
+            half = self.maxprint // 2
+            body += lines(slice(None, half)) + ["  :\t:"] + \
+                lines(slice(len(row) - (self.maxprint - half), None))
+        else:
+            body += lines(slice(None))
+        return out + "\n" + "\n".join(body)
 
     def _scipy_args(self):
         from ._base import _host
@@ -193,6 +216,8 @@ class _dia_base(_spbase):
         if k <= -M or k >= N:
             raise ValueError("k exceeds array dimensions")
         vals = asmx(values)
+        if np.ndim(values) == 0 and vals.ndim:
+            vals = vals.reshape(())  # asmx gives scalars shape (1,)
         if vals.ndim > 1:
             raise ValueError("setting an array element with a sequence.")
         data_rows = s.data.shape[0]
@@ -247,6 +272,92 @@ class _dia_base(_spbase):
 
     def sum_duplicates(self):
         """DIA stores no duplicates (SciPy has no such method on DIA; harmless)."""
+
+    # ---- SciPy's DIA-preserving arithmetic (other combinations go through CSR) ------
+    def __add__(self, other):
+        if isinstance(other, _dia_base) and other.shape == self.shape:
+            return self._dia_add(other, sub=False)
+        if isinstance(other, _spbase) and other.shape == self.shape:
+            return other.__add__(self)   # SciPy: the other format handles DIA + X
+        return _spbase.__add__(self, other)
+
+    def __sub__(self, other):
+        if isinstance(other, _dia_base) and other.shape == self.shape:
+            return self._dia_add(other, sub=True)
+        return _spbase.__sub__(self, other)
+
+    def _dia_add(self, other, sub):
+        """DIA + DIA as SciPy: same offsets add data row by row; otherwise the
+        diagonals land on the sorted union of offsets."""
+        from ._sputils import upcast
+        a, b = self._s, other._s
+        dt = upcast(a.data.dtype, b.data.dtype)
+        da, db = a.data.astype(dt), b.data.astype(dt)
+        oa, ob = np.asarray(a.offsets), np.asarray(b.offsets)
+        if np.array_equal(oa, ob) and da.shape == db.shape:
+            return self._with_data(da - db if sub else da + db)
+        new_off = np.union1d(oa, ob)
+        ia, ib = np.searchsorted(new_off, oa), np.searchsorted(new_off, ob)
+        La, Lb = da.shape[1], db.shape[1]
+        if La == Lb and new_off.size in (oa.size, ob.size):
+            width = La
+        else:
+            width = max(0, min(self.shape[0] + int(new_off[-1]), self.shape[1]))
+        nd = new_off.size
+        out = mx.zeros((nd, width), dt)
+        for idx_rows, d, sign in ((ia, da, 1), (ib, db, -1 if sub else 1)):
+            w = min(d.shape[1], width)
+            if w == 0 or d.shape[0] == 0:
+                continue
+            block = mx.zeros((nd, width), dt)
+            rows = mx.array(idx_rows.astype(np.int64))
+            piece = d[:, :w]
+            if w < width:
+                piece = mx.concatenate([piece, mx.zeros((d.shape[0], width - w), dt)], axis=1)
+            block = block.at[rows].add(piece)
+            out = out - block if sign < 0 else out + block
+        offs = mx.array(new_off.astype(np.asarray(a.offsets).dtype))
+        return self._with_storage(DIA(out, offs, self.shape))
+
+    def multiply(self, other):
+        if isinstance(other, _dia_base) and other.shape == self.shape:
+            from ._sputils import upcast
+            a, b = self._s, other._s
+            oa, ob = np.asarray(a.offsets), np.asarray(b.offsets)
+            offs, ia, ib = np.intersect1d(oa, ob, assume_unique=True, return_indices=True)
+            L = min(a.data.shape[1], b.data.shape[1])
+            dt = upcast(a.data.dtype, b.data.dtype)
+            if offs.size == 0:
+                data = mx.zeros((0, L), dt)
+            else:
+                data = (a.data[mx.array(ia.astype(np.int64)), :L].astype(dt)
+                        * b.data[mx.array(ib.astype(np.int64)), :L].astype(dt))
+            return self._with_storage(DIA(data, mx.array(offs.astype(oa.dtype)), self.shape))
+        return _spbase.multiply(self, other)
+
+    def _matmul_sparse(self, other):
+        res = _spbase._matmul_sparse(self, other)
+        if isinstance(other, _dia_base):
+            return res.todia()       # SciPy keeps DIA for DIA @ DIA
+        return res
+
+    def reshape(self, *args, **kwargs):
+        return _reshape_via_coo(self, args, kwargs)
+
+    def __getitem__(self, key):
+        raise TypeError(f"'{type(self).__name__}' object is not subscriptable")
+
+    def __setitem__(self, key, value):
+        raise TypeError(f"'{type(self).__name__}' object does not support item "
+                        "assignment")
+
+
+def _reshape_via_coo(A, args, kwargs):
+    """SciPy's _spbase.reshape: the same object for the same shape, else COO."""
+    shape = check_shape(args, A.shape)
+    if shape == A.shape:
+        return A.copy() if kwargs.get("copy", False) else A
+    return A.tocoo().reshape(shape, **kwargs)
 
 
 class dia_array(_dia_base, sparray):
@@ -410,29 +521,46 @@ def diagonals_to_compressed(diags, shape, major_axis, dtype, drop_zeros=True):
     else:
         ranges = [(0, n_major, False)]
 
+    # the index arrays build on a side stream, in parallel with the values
+    side, vstream = side_stream(), value_stream(dtype)
     data_pieces, index_pieces, count_pieces = [], [], []
     for a, b, full in ranges:
         if b <= a:
             continue
-        t = mx.arange(a, b, dtype=idx)[:, None]
-        cols = [_column_piece(p[4], p[1], a, b).astype(dtype) for p in parts]
-        vals = mx.stack(cols, axis=1) if nd > 1 else cols[0][:, None]
-        minor = t + s_arr[None, :]
-        if full:
-            data_pieces.append(vals.reshape(-1))
-            index_pieces.append(minor.reshape(-1))
-            count_pieces.append(mx.full((b - a,), nd, dtype=idx))
-        else:
-            valid = (t >= lo_arr[None, :]) & (t < hi_arr[None, :])
-            keep = positions_of(valid.reshape(-1))
-            data_pieces.append(take(vals.reshape(-1), keep))
-            index_pieces.append(take(minor.reshape(-1), keep))
-            count_pieces.append(mx.sum(valid.astype(idx), axis=1))
-    data = mx.concatenate(data_pieces) if len(data_pieces) > 1 else data_pieces[0]
-    indices = mx.concatenate(index_pieces) if len(index_pieces) > 1 else index_pieces[0]
-    counts = mx.concatenate(count_pieces) if len(count_pieces) > 1 else count_pieces[0]
-    indptr = exclusive_cumsum(counts, idx)
-    if drop_zeros and data.size:
+        keep = None
+        if not full:
+            with mx.stream(side):
+                t = mx.arange(a, b, dtype=idx)[:, None]
+                valid = (t >= lo_arr[None, :]) & (t < hi_arr[None, :])
+            keep = positions_of(valid.reshape(-1))             # HOST SYNC (count)
+        with mx.stream(side):
+            t = mx.arange(a, b, dtype=idx)[:, None]
+            minor = (t + s_arr[None, :]).reshape(-1)
+            if full:
+                index_pieces.append(minor)
+                count_pieces.append(mx.full((b - a,), nd, dtype=idx))
+            else:
+                index_pieces.append(take(minor, keep))
+                count_pieces.append(mx.sum(valid.astype(idx), axis=1))
+        with vstream:
+            cols = [_column_piece(p[4], p[1], a, b) for p in parts]
+            cols = [c if c.dtype == dtype else c.astype(dtype) for c in cols]
+            # (slice, diagonal) layout: one concatenation and one transposed copy
+            # (faster in MLX than an axis-1 stack)
+            vals = (mx.concatenate(cols).reshape(nd, b - a).T if nd > 1
+                    else cols[0][:, None]).reshape(-1)
+            data_pieces.append(vals if full else take(vals, keep))
+
+    def cat(xs):
+        return mx.concatenate(xs) if len(xs) > 1 else xs[0]
+    with mx.stream(side):
+        indices = cat(index_pieces)
+        indptr = exclusive_cumsum(cat(count_pieces), idx)
+    with vstream:
+        data = cat(data_pieces)
+    # explicit zeros are dropped as SciPy's dia_tocsr; one reduction (mx.all: no
+    # temporary mask) decides whether the compaction (a full copy) is needed at all
+    if drop_zeros and data.size and not bool(mx.all(data).item()):
         indptr, indices, data = _ops.eliminate_zeros(indptr, indices, data)
     return S(indptr, indices, data, shape, sorted_indices=True, canonical=True)
 

@@ -15,7 +15,7 @@ Layout (read top to bottom):
   ``# HOST SYNC``; nothing loops over rows or entries in Python.
 * getitem / setitem / setdiag / resize / getrow / getcol.
 
-Decisions where SciPy's answer cannot be ours (documented in the package docs):
+Decisions where SciPy's answer cannot be ours:
 
 * ``A[i, j]`` returns a 0-d ``mx.array`` of the matrix dtype (SciPy: a NumPy scalar).
 * Dense results (SciPy's ndarray / np.matrix, e.g. ``A[[0, 1], [2, 3]]``) are
@@ -35,7 +35,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
-from .._dtypes import MX_TO_NP, NP_TO_MX
+from .._dtypes import MX_TO_NP, NP_TO_MX, device_for
 from .._storage import COO, CSC, CSR
 from ._base import SparseEfficiencyWarning, issparse
 from ._sputils import isintlike
@@ -46,6 +46,18 @@ _INT64_MAX = 2**63 - 1
 _TABLE_LIMIT = 1 << 24
 
 __all__ = ["getitem", "setitem", "setdiag", "resize", "getrow", "getcol"]
+
+
+def _on_data_device(fn):
+    """Run an entry point on the device the matrix values live on (float64 data
+    computes on the CPU stream, as in _ops)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(A, *args):
+        with mx.stream(device_for(A._s.data.dtype)):
+            return fn(A, *args)
+    return wrapper
 
 
 # ==================================================================================
@@ -210,25 +222,35 @@ def _excl_cumsum(counts, dtype=mx.int64):
     return mx.concatenate([head, mx.cumsum(counts.astype(dtype))])
 
 
-def _expand(counts):
+def _expand(counts, total=None, base=None, rank=True):
     """Enumerate ``counts[k]`` output slots per item k.
 
     Returns (offsets, item, rank, total): slot p belongs to item ``item[p]`` and is
     its ``rank[p]``-th slot; ``offsets`` (length n + 1) are the first slots per item.
+    With ``base`` (per item), ``rank`` is ``base[item] + rank`` instead, for one
+    gather rather than two. ``total`` (the sum of counts) saves the host sync when
+    the caller knows it. ``rank=False`` skips the ranks (None) where every count
+    is 0 or 1.
     """
     offs = _excl_cumsum(counts)
-    total = int(offs[-1].item())  # HOST SYNC: the output size
+    if total is None:
+        total = int(offs[-1].item())  # HOST SYNC: the output size
     if total == 0:
         empty = mx.zeros((0,), dtype=mx.int64)
         return offs, empty, empty, 0
     item = _ops.expand_indptr(offs, total).astype(mx.int64)
-    rank = mx.arange(total, dtype=mx.int64) - offs[item]
-    return offs, item, rank, total
+    if not rank:
+        return offs, item, None, total
+    slots = mx.arange(total, dtype=mx.int64)
+    if base is not None:
+        return offs, item, (base.astype(mx.int64) - offs[:-1])[item] + slots, total
+    return offs, item, slots - offs[item], total
 
 
-def _where(mask):
-    """Positions (int64) where the 1-D bool ``mask`` holds, ascending. HOST SYNC."""
-    return _expand(mask.astype(mx.int32))[1]
+def _where(mask, count=None):
+    """Positions (int64) where the 1-D bool ``mask`` holds, ascending (a host sync
+    unless ``count``, the number of true entries, is given)."""
+    return _expand(mask.astype(mx.int32), count, rank=False)[1]
 
 
 def _scatter_add(size, idx, vals):
@@ -334,30 +356,38 @@ class _Sel:
 def _axis_map(sel, coords):
     """How stored entries with these coordinates land on one axis of a selection.
 
-    Returns (mult, new): ``mult`` the number of output positions per entry (None:
-    exactly one each), ``new(e, t)`` the output coordinate of the t-th copy of entry e.
+    Returns (mult, new, single): ``mult`` the number of output positions per entry
+    (None: exactly one each), ``new(e, t)`` the output coordinate of the t-th copy
+    of entry e; ``single`` when no entry has more than one copy (t is then unused).
     """
     if sel.is_all:
-        return None, lambda e, t: coords[e].astype(mx.int64)
+        return None, lambda e, t: coords[e].astype(mx.int64), True
     c = coords.astype(mx.int64)
     if sel.pos is None:
         d = c - sel.start
         q = d // sel.step
         keep = (d == q * sel.step) & (q >= 0) & (q < sel.length)
-        return keep.astype(mx.int64), lambda e, t: q[e]
+        return keep.astype(mx.int64), lambda e, t: q[e], True
     pos = sel.pos
+    table = sel.n <= max(_TABLE_LIMIT, 4 * (pos.size + coords.size))
+    if table and np.unique(pos).size == pos.size:
+        # Distinct positions: one table maps a coordinate to its output (or -1).
+        where = np.full(sel.n, -1, dtype=np.int64)
+        where[pos] = np.arange(pos.size)
+        newc = mx.array(where)[c] if c.size else mx.zeros((0,), dtype=mx.int64)
+        return (newc >= 0).astype(mx.int64), lambda e, t: newc[e], True
     order = np.argsort(pos, kind="stable")
     order_d = mx.array(order.astype(np.int64))
-    if sel.n <= max(_TABLE_LIMIT, 4 * (pos.size + coords.size)):
+    if table:
         counts = np.bincount(pos, minlength=sel.n).astype(np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         counts_d, starts_d = mx.array(counts), mx.array(starts)
         mult = counts_d[c] if c.size else mx.zeros((0,), dtype=mx.int64)
-        return mult, lambda e, t: order_d[starts_d[c[e]] + t]
+        return mult, lambda e, t: order_d[starts_d[c[e]] + t], False
     sorted_pos = mx.array(pos[order])
     lo = mx.searchsorted(sorted_pos, c, side="left").astype(mx.int64)
     hi = mx.searchsorted(sorted_pos, c, side="right").astype(mx.int64)
-    return hi - lo, lambda e, t: order_d[lo[e] + t]
+    return hi - lo, lambda e, t: order_d[lo[e] + t], False
 
 
 def _cs_major(s, sel):
@@ -372,8 +402,7 @@ def _cs_major(s, sel):
     indptr = s.indptr.astype(mx.int64)
     starts = _gather(indptr, rows)
     lens = _gather(indptr, rows + 1) - starts
-    offs, orow, rank, _ = _expand(lens)
-    src = _gather(starts, orow) + rank
+    offs, _, src, _ = _expand(lens, base=starts)
     return offs.astype(s.indptr.dtype), _gather(s.indices, src), _gather(s.data, src)
 
 
@@ -392,8 +421,8 @@ def _cs_minor(indptr, indices, data, sel, sorted_in):
     """(indptr, indices, data) keeping minor coordinates ``sel`` (renumbered)."""
     if sel.is_all:
         return indptr, indices, data
-    mult, new = _axis_map(sel, indices)
-    offs, e, t, total = _expand(mult)
+    mult, new, single = _axis_map(sel, indices)
+    offs, e, t, total = _expand(mult, rank=not single)
     out_idx = new(e, t).astype(indices.dtype) if total else mx.zeros((0,), indices.dtype)
     out_data = _gather(data, e)
     out_ptr = offs[indptr].astype(indptr.dtype)
@@ -428,12 +457,9 @@ def _canonical(s):
                    canonical=True)
 
 
-def _bisect(s, rows, minor, right):
-    """Per query, the first position in its major slice whose index is > minor
-    (right) or >= minor (left). Slices must be sorted."""
-    indptr = s.indptr.astype(mx.int64)
-    lo, hi = indptr[rows], indptr[rows + 1]
-    width = int(mx.max(hi - lo).item()) if rows.size else 0  # HOST SYNC: step count
+def _bisect(s, lo, hi, width, minor, right):
+    """Per query, the first position in [lo, hi) (its sorted major slice) whose
+    index is > minor (right) or >= minor (left); ``width`` bounds hi - lo."""
     nnz = s.indices.size
     target = minor.astype(mx.int64)
     for _ in range(width.bit_length()):  # bisection steps, not a loop over entries
@@ -462,10 +488,13 @@ def _cs_find(s, qmaj, qmin, sorted_in):
         return empty, empty, lower
     if sorted_in:
         rows, minor = mx.array(qmaj), mx.array(qmin)
-        lo = _bisect(s, rows, minor, right=False)
-        hi = _bisect(s, rows, minor, right=True)
-        _, q, t, _ = _expand(hi - lo)
-        return _gather(lo, q) + t, q, lo
+        indptr = s.indptr.astype(mx.int64)
+        start, stop = indptr[rows], indptr[rows + 1]
+        width = int(mx.max(stop - start).item())  # HOST SYNC: bisection step count
+        lo = _bisect(s, start, stop, width, minor, right=False)
+        hi = _bisect(s, start, stop, width, minor, right=True)
+        _, q, e, _ = _expand(hi - lo, base=lo)
+        return e, q, lo
     _check_key_range(s.n_major, s.n_minor)
     qkey = qmaj * s.n_minor + qmin
     order = np.argsort(qkey, kind="stable")
@@ -475,8 +504,8 @@ def _cs_find(s, qmaj, qmin, sorted_in):
     ekey = _flat_key(major, s.indices, s.n_minor)
     lo = mx.searchsorted(skey, ekey, side="left").astype(mx.int64)
     hi = mx.searchsorted(skey, ekey, side="right").astype(mx.int64)
-    _, e, t, _ = _expand(hi - lo)
-    return e, order_d[_gather(lo, e) + t], None
+    _, e, pos, _ = _expand(hi - lo, base=lo)
+    return e, _gather(order_d, pos), None
 
 
 def _cs_sample(s, qmaj, qmin):
@@ -511,13 +540,13 @@ def _not_2d(A, new_shape):
         f"mlx_sparse supports 2-D sparse arrays only.{hint}")
 
 
-def _coo_reshaped(A, row, col, data, core_shape, new_shape, canonical):
+def _coo_reshaped(A, row, col, data, core_shape, new_shape, canonical, idx):
     """A COO result laid out in ``new_shape`` from coordinates in ``core_shape``
-    (the same C-order positions)."""
+    (the same C-order positions), index dtype ``idx``."""
     if tuple(core_shape) != tuple(new_shape) and data.size:
         flat = row.astype(mx.int64) * core_shape[1] + col.astype(mx.int64)
         row, col = flat // new_shape[1], flat % new_shape[1]
-    idx = _index_dtype(new_shape, data.size)
+    idx = _result_index_dtype(idx, new_shape, data.size, A._is_array)
     return _coo_class(A)._from_storage(
         COO(row.astype(idx), col.astype(idx), data, tuple(new_shape), canonical=canonical),
         A.maxprint)
@@ -532,7 +561,8 @@ def _package_sparse(A, core, new_shape):
     major = _ops.expand_indptr(core.indptr, core.indices.size)
     row, col = core.swap((major, core.indices))
     return _coo_reshaped(A, row, col, core.data, core.shape, new_shape,
-                         canonical=core.canonical and core.major_axis == 0)
+                         canonical=core.canonical and core.major_axis == 0,
+                         idx=core.indices.dtype)
 
 
 def _package_dense(A, vals, new_shape):
@@ -558,6 +588,7 @@ def _classify(r, c):
     return ("outer", r, c)
 
 
+@_on_data_device
 def getitem(A, key):
     if A.format == "coo" and not A._is_array:
         raise TypeError("'coo_matrix' object is not subscriptable")
@@ -578,18 +609,32 @@ def _cs_scalar(s, r, c):
     return _sum_values(mx.where(seg == mnr, vals, mx.zeros_like(vals)), s.data.dtype)
 
 
-def _cs_outer(s, rsel, csel):
+def _result_index_dtype(idx, shape, nnz, is_array):
+    """SciPy's index dtype for a result built from index arrays of dtype ``idx``:
+    kept by the array API, narrowed to int32 where it fits by the matrix API."""
+    if idx == mx.int64 and not is_array and max(tuple(shape) + (nnz,)) <= _INT32_MAX:
+        return mx.int32
+    if idx == mx.int32 and max(tuple(shape) + (nnz,)) > _INT32_MAX:
+        return mx.int64
+    return idx
+
+
+def _cs_outer(s, rsel, csel, is_array=True):
     """The (len(rsel), len(csel)) compressed submatrix, same layout as s."""
     shape = (rsel.length, csel.length)
     if rsel.is_all and csel.is_all:
         return s.with_(indptr=mx.array(s.indptr), indices=mx.array(s.indices),
                        data=mx.array(s.data))
     msel, nsel = s.swap((rsel, csel))
-    sorted_in = s.sorted_indices or s.canonical
+    backwards = nsel.pos is None and nsel.step < 0 and nsel.length > 1
+    sorted_in = _known_sorted(s) if backwards else (s.sorted_indices or s.canonical)
     indptr, indices, data = _cs_major(s, msel)
     indptr, indices, data = _cs_minor(indptr, indices, data, nsel, sorted_in)
-    idx = _index_dtype(shape, indices.size)
-    keeps_order = nsel.is_all or nsel.pos is None or nsel.increasing
+    idx = _result_index_dtype(s.indices.dtype, shape, indices.size, is_array)
+    if any(sel.length == 0 and (sel.pos is not None or sel.step != 1)
+           for sel in (rsel, csel)):
+        idx = mx.int32  # SciPy builds these empty results from their shape
+    keeps_order = nsel.pos is None or nsel.increasing
     return type(s)(indptr.astype(idx), indices.astype(idx), data, shape,
                    sorted_indices=sorted_in and keeps_order,
                    canonical=s.canonical and keeps_order)
@@ -617,7 +662,8 @@ def _cs_getitem(A, index, new_shape):
         core = type(s)(indptr, indices, data, tuple(R.shape), sorted_indices=True,
                        canonical=True)
         return _package_sparse(A, core, new_shape)
-    core = _cs_outer(s, _Sel.of(kind[1], s.shape[0]), _Sel.of(kind[2], s.shape[1]))
+    core = _cs_outer(s, _Sel.of(kind[1], s.shape[0]), _Sel.of(kind[2], s.shape[1]),
+                     A._is_array)
     return _package_sparse(A, core, new_shape)
 
 
@@ -636,32 +682,35 @@ def _coo_getitem(A, index, new_shape):
         core_shape = (1, R.size) if R.ndim == 1 else R.shape
         width = core_shape[1] if core_shape[1] else 1
         return _coo_reshaped(A, q // width, q % width, _gather(s.data, e), core_shape,
-                             new_shape, canonical=False)
+                             new_shape, canonical=False, idx=mx.int64)
     if kind[0] == "scalar":  # int, int plus None axes: matching entries, not summed
         kind = ("outer", r, c)
     rsel, csel = _Sel.of(kind[1], s.shape[0]), _Sel.of(kind[2], s.shape[1])
     row, col, data = _coo_outer(s, rsel, csel)
     canonical = s.canonical and rsel.strictly_increasing and csel.increasing
+    # SciPy's coordinates along index arrays are intp: int64 results
+    idx = mx.int64 if rsel.pos is not None or csel.pos is not None else s.row.dtype
     return _coo_reshaped(A, row, col, data, (rsel.length, csel.length), new_shape,
-                         canonical)
+                         canonical, idx)
 
 
 def _coo_outer(s, rsel, csel):
     """Entries of a COO storage in the outer selection rsel x csel, entry order kept
     (each entry's copies in row-position then column-position order)."""
-    mr, fr = _axis_map(rsel, s.row)
-    mc, fc = _axis_map(csel, s.col)
+    mr, fr, single_r = _axis_map(rsel, s.row)
+    mc, fc, single_c = _axis_map(csel, s.col)
     if mr is None and mc is None:
         return s.row, s.col, s.data
-    ones = None
-    if mr is None or mc is None:
-        ones = mx.ones(s.row.shape, dtype=mx.int64)
-    mr = ones if mr is None else mr
-    mc = ones if mc is None else mc
-    _, e, t, total = _expand(mr * mc)
+    mult = mr if mc is None else mc if mr is None else mr * mc
+    single = single_r and single_c
+    _, e, t, total = _expand(mult, rank=not single)
     if total == 0:
         z = mx.zeros((0,), dtype=mx.int64)
         return z, z, mx.zeros((0,), dtype=s.data.dtype)
+    if single:
+        return fr(e, None), fc(e, None), s.data[e]
+    if mc is None:
+        return fr(e, t), fc(e, None), s.data[e]
     m_c = mc[e]
     return fr(e, t // m_c), fc(e, t % m_c), s.data[e]
 
@@ -680,8 +729,8 @@ def _coo_match(s, qr, qc):
     ekey = _flat_key(s.row, s.col, n_cols)
     lo = mx.searchsorted(skey, ekey, side="left").astype(mx.int64)
     hi = mx.searchsorted(skey, ekey, side="right").astype(mx.int64)
-    _, e, t, _ = _expand(hi - lo)
-    return e, mx.array(order.astype(np.int64))[_gather(lo, e) + t]
+    _, e, pos, _ = _expand(hi - lo, base=lo)
+    return e, _gather(mx.array(order.astype(np.int64)), pos)
 
 
 # ==================================================================================
@@ -730,6 +779,7 @@ def _sparse_value_coo(x):
 # ==================================================================================
 # setitem
 # ==================================================================================
+@_on_data_device
 def setitem(A, key, x):
     if A.format == "coo" and not A._is_array:
         raise TypeError("'coo_matrix' object does not support item assignment")
@@ -839,7 +889,7 @@ def _cs_set_many(A, s, ti, tj, xv, insert=True, warn=True):
         warnings.warn(f"Changing the sparsity structure of a {name} is expensive: "
                       "build the structure in COO format (or assign all new entries "
                       "in one call) instead.", SparseEfficiencyWarning, stacklevel=4)
-    new = _where(hits == 0)
+    new = _where(hits == 0, missing)
     nm = mx.array(m_h)[new]
     nn = mx.array(n_h)[new]
     nv = vals[new]
@@ -858,6 +908,8 @@ def _merge_insert(s, nm, nn, nv, rank, sorted_in):
     idx = s.indices.dtype
     if total > _INT32_MAX or max(s.shape) > _INT32_MAX:
         idx = mx.int64
+    # Each entry's output slot: old entries shift by the new ones ranked at or before
+    # them. (Two scatters measure faster than the gather formulation on MLX's CPU.)
     pos_new = rank + mx.arange(k, dtype=mx.int64)
     before = mx.cumsum(_scatter_add(nnz + 1, rank, mx.ones((k,), dtype=mx.int64)))
     pos_old = mx.arange(nnz, dtype=mx.int64) + before[:nnz]
@@ -884,10 +936,15 @@ def _coo_setitem(s, index, new_shape, arr_int_pos, none_pos, x):
         for k, a in zip(arrays, bro):
             index[k] = a
         r, c = index
+    # SciPy appends intp coordinates (int64) except where every new coordinate comes
+    # from the int32 coordinates of a sparse value through slices.
+    new_idx = mx.int64
     if issparse(x):
         if 0 in x.shape:
             return None
-        flat, xd = _coo_sparse_value(x, shape2, dt)
+        flat, xd, x_idx = _coo_sparse_value(x, shape2, dt)
+        if all(isinstance(k, slice) for k in (r, c)) and x_idx == mx.int32:
+            new_idx = s.row.dtype
     else:
         xv = _dense_values(x, dt)
         if xv.size == 0:
@@ -906,10 +963,10 @@ def _coo_setitem(s, index, new_shape, arr_int_pos, none_pos, x):
 
     # remove the stored entries of the region
     keep = ~_coo_region_mask(s, r, c, arrays)
-    if not bool(mx.all(keep).item()):  # HOST SYNC
+    if keep.size and not bool(mx.all(keep).item()):  # HOST SYNC
         pos = _where(keep)
         s = s.with_(row=s.row[pos], col=s.col[pos], data=s.data[pos])
-    if xd.size == 0:
+    if xd.size == 0 and len(shape2) == 1:
         return s
     # x positions (C order over shape2) -> matrix cells
     xcoords = _unravel(flat, shape2)
@@ -933,9 +990,7 @@ def _coo_setitem(s, index, new_shape, arr_int_pos, none_pos, x):
     nr, nc = cells
     if arrays:  # repeated index cells: keep the first value, as SciPy
         nr, nc, xd = _first_per_cell(nr, nc, xd, s.shape)
-    idx = s.row.dtype
-    if s.data.size + xd.size > _INT32_MAX or max(s.shape) > _INT32_MAX:
-        idx = mx.int64
+    idx = new_idx
     return COO(mx.concatenate([s.row.astype(idx), nr.astype(idx)]),
                mx.concatenate([s.col.astype(idx), nc.astype(idx)]),
                mx.concatenate([s.data, xd.astype(dt)]), s.shape, canonical=False)
@@ -965,7 +1020,7 @@ def _coo_region_mask(s, r, c, arrays):
         return _scatter_add(s.data.size, e, mx.ones(e.shape, dtype=mx.bool_))
     hit = mx.ones(s.row.shape, dtype=mx.bool_)
     for coords, idx, n in ((s.row, r, s.shape[0]), (s.col, c, s.shape[1])):
-        mult, _ = _axis_map(_Sel.of(idx, n), coords)
+        mult, _, _ = _axis_map(_Sel.of(idx, n), coords)
         if mult is not None:
             hit = hit & (mult > 0)
     return hit
@@ -993,6 +1048,7 @@ def _coo_sparse_value(x, shape2, dt):
     shape2 (SciPy's rules: squeeze leading/trailing unit axes, then broadcast)."""
     xr, xc, xd, xshape = _sparse_value_coo(x)
     coords, xs = [xr.astype(mx.int64), xc.astype(mx.int64)], list(xshape)
+    x_idx = xr.dtype
     while len(xs) > len(shape2):
         if xs[0] == 1:
             xs, coords = xs[1:], coords[1:]
@@ -1012,9 +1068,10 @@ def _coo_sparse_value(x, shape2, dt):
         coords = [mx.tile(co, (want,)) for co in coords]
         coords[k] = mx.repeat(mx.arange(want, dtype=mx.int64), nnz)
         xd = mx.tile(xd, (want,))
+        x_idx = mx.int64
     if not shape2:
-        return mx.zeros((xd.size,), dtype=mx.int64), xd
-    return _ravel(coords, shape2), xd
+        return mx.zeros((xd.size,), dtype=mx.int64), xd, x_idx
+    return _ravel(coords, shape2), xd, x_idx
 
 
 # ==================================================================================
@@ -1025,15 +1082,15 @@ def _diag_k(k):
         if float(k).is_integer():
             return int(k)
         raise TypeError(f"k must be an integer, got {k!r}")
-    return k
+    return operator.index(k)
 
 
+@_on_data_device
 def setdiag(A, values, k=0):
     M, N = A.shape
-    k = _diag_k(k)
     if (k > 0 and k >= N) or (k < 0 and -k >= M):
         raise ValueError("k exceeds array dimensions")
-    k = operator.index(k)
+    k = _diag_k(k)
     values = values if isinstance(values, mx.array) else np.asarray(values)
     if A.format == "coo":
         new_s = _coo_setdiag(A._s, values, k)
@@ -1083,6 +1140,8 @@ def _coo_setdiag(s, values, k):
                          f"{tuple(values.shape)}")
     rows, cols = _diag_cells(M, N, k, len(values) if values.ndim else None)
     n = rows.size
+    if n == 0:
+        return s.with_(canonical=False)
     if values.ndim:
         new_data = _dense_values(values[:n], s.data.dtype)
     else:
@@ -1125,6 +1184,7 @@ def _resize_shape(A, args):
     return shape
 
 
+@_on_data_device
 def resize(A, *shape):
     shape = _resize_shape(A, shape)
     s = A._s
@@ -1201,9 +1261,11 @@ def _line(A, i, axis):
     return cls._from_storage(core, A.maxprint)
 
 
+@_on_data_device
 def getrow(A, i):
     return _line(A, i, 0)
 
 
+@_on_data_device
 def getcol(A, j):
     return _line(A, j, 1)

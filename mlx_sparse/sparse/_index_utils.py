@@ -20,6 +20,30 @@ _INT32_MAX = np.iinfo(np.int32).max
 __all__ = ["safely_cast_index_arrays"]
 
 
+# ---- streams ---------------------------------------------------------------------
+_SIDE_STREAMS = {}
+
+
+def side_stream():
+    """A second stream on the current default device. Constructors build their
+    independent outputs (index arrays next to values) on it: MLX runs each CPU
+    stream on its own thread, so the two proceed in parallel; MLX orders the
+    cross-stream dependencies. Results do not depend on it."""
+    dev = mx.default_device()
+    key = (dev.type, getattr(dev, "index", 0))
+    st = _SIDE_STREAMS.get(key)
+    if st is None:
+        st = _SIDE_STREAMS[key] = mx.new_stream(dev)
+    return st
+
+
+def value_stream(dt):
+    """Stream for computing values of dtype dt: the default one, or the CPU when the
+    device cannot hold dt (float64 on a GPU; see mlx_sparse._dtypes)."""
+    from .._dtypes import device_for
+    return mx.stream(device_for(dt))
+
+
 # ---- containers ----------------------------------------------------------------
 def container(fmt, is_array):
     """The public class for a format and kind: container("csr", True) -> csr_array."""

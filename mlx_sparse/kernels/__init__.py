@@ -1,0 +1,104 @@
+"""GPU kernel sources: one body per algorithm, a thin prelude per GPU API.
+
+``bodies/<name>.inc`` holds the body of one kernel, written only in the prelude's
+names (``GID``, ``GSIZE``, ``LANE``, ``WARP``, ``GROUP_SUM``, ``WARP_COUNT``,
+``ATOMIC_ADD``, ``LOAD``, ``i64``, ...), never in raw ``blockIdx`` or
+``thread_position_in_grid``. Its first comment lines declare the signature::
+
+    // inputs: indptr:I indices:I data:T x:T    (name:element type, in order)
+    // outputs: y:T
+    // atomic_outputs: true        (optional; Metal then gets device atomic<A>* outputs)
+    // templates: T I A LANES      (template arguments the caller passes, in order)
+
+Element types name template arguments: T values, I indices, A accumulators.
+
+``prelude_cuda.h`` and ``prelude_metal.h`` define those names. Each has two parts
+split at the ``// @@ source`` line: the first is file scope and goes into the
+kernel's ``header`` (followed by ``bodies/common.inc``, helpers shared by the
+bodies); the second is function scope and goes in front of the body in ``source``
+(Metal needs its thread-attribute names in ``source``, where MLX looks for them).
+MLX wraps the source into ``__global__ void custom_kernel_<name>(...)`` (CUDA) or a
+templated ``[[kernel]]`` (Metal), so the same body text runs on both APIs.
+"""
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_DIR = Path(__file__).resolve().parent
+_MARK = "// @@ source"
+APIS = ("cuda", "metal")
+
+
+@dataclass(frozen=True)
+class KernelSource:
+    """Everything mx.fast.cuda_kernel / metal_kernel needs for one body."""
+
+    body: str                 # body name, e.g. "spmv_rows"
+    api: str                  # "cuda" or "metal"
+    header: str
+    source: str
+    inputs: tuple             # argument names, in order
+    outputs: tuple
+    types: dict               # argument name -> template argument naming its type
+    templates: tuple          # names of the template arguments, in order
+    atomic_outputs: bool
+
+    @property
+    def name(self):
+        """Kernel name; the digest of the text keeps MLX's on-disk PTX cache (keyed
+        by name) from serving a kernel built from an older text."""
+        digest = hashlib.sha1((self.header + self.source).encode()).hexdigest()[:10]
+        return f"mlxs_{self.body}_{digest}"
+
+
+def bodies():
+    """Names of all kernel bodies."""
+    return sorted(p.stem for p in (_DIR / "bodies").glob("*.inc") if p.stem != "common")
+
+
+def _read(name):
+    return (_DIR / name).read_text()
+
+
+def _prelude(api):
+    if api not in APIS:
+        raise ValueError(f"api must be one of {APIS}, got {api!r}")
+    text = _read(f"prelude_{api}.h")
+    head, sep, tail = text.partition(_MARK)
+    if not sep:
+        raise RuntimeError(f"prelude_{api}.h lacks the '{_MARK}' line")
+    return head, tail
+
+
+def _declared(text, key):
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("//"):
+            break
+        k, sep, v = line[2:].partition(":")
+        if sep and k.strip() == key:
+            return v.split()
+    return []
+
+
+@lru_cache(maxsize=None)
+def load(api, body):
+    """The KernelSource of ``bodies/<body>.inc`` for ``api`` ("cuda" or "metal")."""
+    path = _DIR / "bodies" / f"{body}.inc"
+    if not path.is_file():
+        raise ValueError(f"no kernel body {body!r} (have {bodies()})")
+    text = path.read_text()
+    head, tail = _prelude(api)
+    args = {key: [a.partition(":") for a in _declared(text, key)] for key in ("inputs", "outputs")}
+    if not args["inputs"] or not args["outputs"] or any(
+            not t for a in args.values() for _, _, t in a):
+        raise RuntimeError(f"{path.name} must declare '// inputs: name:type ...' and '// outputs:'")
+    inputs = tuple(n for n, _, _ in args["inputs"])
+    outputs = tuple(n for n, _, _ in args["outputs"])
+    types = {n: t for a in args.values() for n, _, t in a}
+    atomic = _declared(text, "atomic_outputs") == ["true"]
+    header = head + "\n" + _read("bodies/common.inc")
+    source = tail + "\n" + text
+    return KernelSource(body, api, header, source, inputs, outputs, types,
+                        tuple(_declared(text, "templates")), atomic)

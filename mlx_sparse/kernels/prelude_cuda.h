@@ -1,0 +1,99 @@
+// CUDA prelude of the portable kernel bodies in bodies/*.inc (see __init__.py).
+//
+// Above the "@@ source" line: file scope, passed as mx.fast.cuda_kernel's `header`
+// (MLX has already included its device utils: cuda_fp16.h, cuda_bf16.h,
+// cooperative_groups.h and mlx::core::cu::complex64_t). Below it: function scope,
+// put in front of every body. The Metal prelude defines the same names.
+
+#define WARP 32
+#define DEVICE_FN __device__ __forceinline__
+#define GLOBAL  // address space of kernel buffers (Metal: device)
+typedef long long i64;
+#define I64_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define UNROLL _Pragma("unroll")
+
+// Read-only loads through the non-coherent cache where CUDA has an overload.
+template <typename V>
+DEVICE_FN V mlxs_ldg(const V* p) { return *p; }
+DEVICE_FN float mlxs_ldg(const float* p) { return __ldg(p); }
+DEVICE_FN int mlxs_ldg(const int* p) { return __ldg(p); }
+DEVICE_FN long mlxs_ldg(const long* p) { return __ldg(p); }
+DEVICE_FN long long mlxs_ldg(const long long* p) { return __ldg(p); }
+DEVICE_FN __half mlxs_ldg(const __half* p) { return __ldg(p); }
+#define LOAD(ptr, i) mlxs_ldg((ptr) + (i))
+
+// Loads of data read once (a matrix's indices and values): marked evict-first, so that
+// they do not push the gathered vector out of L2.
+template <typename V>
+DEVICE_FN V mlxs_ldcs(const V* p) { return *p; }
+DEVICE_FN float mlxs_ldcs(const float* p) { return __ldcs(p); }
+DEVICE_FN int mlxs_ldcs(const int* p) { return __ldcs(p); }
+DEVICE_FN long long mlxs_ldcs(const long long* p) { return __ldcs(p); }
+DEVICE_FN long mlxs_ldcs(const long* p) {
+  return (long)__ldcs(reinterpret_cast<const long long*>(p));
+}
+DEVICE_FN __half mlxs_ldcs(const __half* p) { return __ldcs(p); }
+DEVICE_FN __nv_bfloat16 mlxs_ldcs(const __nv_bfloat16* p) { return __ldcs(p); }
+#define LOAD_ONCE(ptr, i) mlxs_ldcs((ptr) + (i))
+
+// Warp shuffles of accumulator types (float, 32/64-bit integers, complex64).
+template <typename V>
+DEVICE_FN V mlxs_shfl_down(V v, int off) { return __shfl_down_sync(0xffffffffu, v, off); }
+DEVICE_FN mlx::core::cu::complex64_t mlxs_shfl_down(mlx::core::cu::complex64_t v, int off) {
+  return mlx::core::cu::complex64_t(__shfl_down_sync(0xffffffffu, v.real(), off),
+                                    __shfl_down_sync(0xffffffffu, v.imag(), off));
+}
+
+// Value of lane src (the whole warp calls it).
+template <typename V>
+DEVICE_FN V mlxs_shfl(V v, int src) { return __shfl_sync(0xffffffffu, v, src); }
+DEVICE_FN mlx::core::cu::complex64_t mlxs_shfl(mlx::core::cu::complex64_t v, int src) {
+  return mlx::core::cu::complex64_t(__shfl_sync(0xffffffffu, v.real(), src),
+                                    __shfl_sync(0xffffffffu, v.imag(), src));
+}
+#define WARP_SHFL(v, src) mlxs_shfl((v), (src))
+// Bit i set where lane i's pred holds; the lowest set bit's lane (the whole warp calls it).
+#define WARP_BALLOT(pred) ((unsigned)__ballot_sync(0xffffffffu, (pred)))
+#define FIRST_LANE(mask) (__ffs(mask) - 1)
+#define POPCOUNT(mask) __popc(mask)
+
+// Sum over lanes [lo, 2*hi) of each aligned group of 2*hi lanes, in steps
+// hi, hi/2, ..., lo; the group's first lane holds the result. The whole warp calls it.
+template <typename V>
+DEVICE_FN V mlxs_tree_sum(V v, int hi, int lo) {
+  for (int off = hi; off >= lo; off >>= 1) v = v + mlxs_shfl_down(v, off);
+  return v;
+}
+// Sum over each aligned group of `width` lanes (result in the group's first lane).
+#define GROUP_SUM(v, width) mlxs_tree_sum((v), (width) / 2, 1)
+// Sum over the groups of `width` lanes in the warp, lane by lane (result in group 0).
+#define CROSS_GROUP_SUM(v, width) mlxs_tree_sum((v), WARP / 2, (width))
+#define WARP_SUM(v) mlxs_tree_sum((v), WARP / 2, 1)
+// Number of lanes of the warp where pred holds (the whole warp calls it).
+#define WARP_COUNT(pred) __popc(__ballot_sync(0xffffffffu, (pred)))
+
+// Atomic add of accumulator types; 64-bit integers add as unsigned (same bits).
+DEVICE_FN void mlxs_atomic_add(float* p, float v) { atomicAdd(p, v); }
+DEVICE_FN void mlxs_atomic_add(int* p, int v) { atomicAdd(p, v); }
+DEVICE_FN void mlxs_atomic_add(unsigned int* p, unsigned int v) { atomicAdd(p, v); }
+DEVICE_FN void mlxs_atomic_add(int64_t* p, int64_t v) {
+  atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
+}
+DEVICE_FN void mlxs_atomic_add(uint64_t* p, uint64_t v) {
+  atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
+}
+DEVICE_FN void mlxs_atomic_add(mlx::core::cu::complex64_t* p, mlx::core::cu::complex64_t v) {
+  float* f = reinterpret_cast<float*>(p);
+  atomicAdd(f, v.real());
+  atomicAdd(f + 1, v.imag());
+}
+#define ATOMIC_ADD(arr, i, v) mlxs_atomic_add(&(arr)[i], (v))
+
+// @@ source
+#define GID ((i64)blockIdx.x * (i64)blockDim.x + (i64)threadIdx.x)
+#define GSIZE ((i64)gridDim.x * (i64)blockDim.x)
+#define GID_Y ((i64)blockIdx.y * (i64)blockDim.y + (i64)threadIdx.y)
+#define LID ((int)threadIdx.x)
+#define LANE ((int)(threadIdx.x % WARP))
+#define SHARED __shared__
+#define BARRIER() __syncthreads()

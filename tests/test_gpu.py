@@ -1,0 +1,392 @@
+"""The GPU kernels (mlx_sparse/_ops/gpu_impl.py, bodies in mlx_sparse/kernels/)
+against SciPy.
+
+Kernel runs need a GPU (MLX's CUDA or Metal backend) and are skipped without one; the
+source checks (bodies use only prelude names, every body builds as a Metal kernel from
+the same text) run anywhere. On an NVIDIA machine:
+
+    MLX_SPARSE_TEST_DEVICE=gpu python -m pytest tests/test_gpu.py
+
+Matrices: random, mostly empty rows, 1 x N, 0 rows, 0 columns, no nonzeros, one column,
+unsorted duplicates, and a few rows far longer than the rest (which take the kernels'
+long-row path), each with int32 and int64 indices; values of every dtype a GPU has.
+"""
+import os
+import re
+import zlib
+
+import mlx.core as mx
+import numpy as np
+import pytest
+import scipy.sparse as ssp
+
+from mlx_sparse import _ops, kernels
+from mlx_sparse._ops import gpu_impl
+
+HAS_GPU = mx.cuda.is_available() or mx.metal.is_available()
+needs_gpu = pytest.mark.skipif(
+    not HAS_GPU, reason="no GPU: this MLX has neither its CUDA nor its Metal backend available")
+
+_BASE_SEED = int(os.environ.get("MLX_SPARSE_TEST_SEED") or int.from_bytes(os.urandom(4), "little"))
+
+
+@pytest.fixture
+def rng(request):
+    seed = (_BASE_SEED + zlib.crc32(request.node.nodeid.encode())) % 2**32
+    print(f"random seed {seed}; reproduce with MLX_SPARSE_TEST_SEED={_BASE_SEED}")
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def on_gpu():
+    """Run the test with the GPU as MLX's default device."""
+    old = mx.default_device()
+    mx.set_default_device(mx.gpu)
+    try:
+        yield
+    finally:
+        mx.set_default_device(old)
+
+
+# ======================================================================================
+# kernel sources (no GPU needed)
+# ======================================================================================
+_RAW_NAMES = re.compile(
+    r"\b(blockIdx|threadIdx|blockDim|gridDim|__syncthreads|__shfl\w*|__ballot\w*|atomicAdd"
+    r"|thread_position_in_grid|threads_per_grid|thread_index_in_simdgroup|simd_\w+"
+    r"|threadgroup_barrier|atomic_fetch_add_explicit)\b")
+
+
+@pytest.mark.parametrize("body", kernels.bodies() + ["common"])
+def test_bodies_use_only_prelude_names(body):
+    text = (os.path.dirname(kernels.__file__) + f"/bodies/{body}.inc")
+    found = _RAW_NAMES.findall(open(text).read())
+    assert not found, f"{body}.inc uses raw GPU API names {sorted(set(found))}"
+
+
+@pytest.mark.parametrize("body", kernels.bodies())
+def test_one_body_text_for_both_apis(body):
+    cuda, metal = kernels.load("cuda", body), kernels.load("metal", body)
+    body_text = open(os.path.dirname(kernels.__file__) + f"/bodies/{body}.inc").read()
+    assert cuda.source.endswith(body_text) and metal.source.endswith(body_text)
+    assert (cuda.inputs, cuda.outputs, cuda.templates) == (metal.inputs, metal.outputs,
+                                                           metal.templates)
+    # MLX adds Metal's thread attributes to the signature only if `source` names them.
+    assert "thread_position_in_grid" in metal.source
+    assert "thread_index_in_simdgroup" in metal.source
+    assert cuda.name != metal.name  # the name holds a digest of the text
+
+
+@pytest.mark.parametrize("body", kernels.bodies())
+def test_metal_kernels_build_from_the_same_body(body):
+    # mx.fast.metal_kernel builds its kernel object on any platform (it runs on Metal only).
+    assert callable(gpu_impl.build(body, "metal"))
+
+
+# ======================================================================================
+# test matrices
+# ======================================================================================
+def _csr(n_rows, n_cols, lens, rng, dup=False):
+    """indptr, indices (int64 NumPy) with the given row lengths; sorted unique columns
+    unless dup (then unsorted, with repeats)."""
+    lens = np.asarray(lens, dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lens)])
+    parts = []
+    for n in lens:
+        if dup or n > n_cols:
+            parts.append(rng.integers(0, max(n_cols, 1), n))
+        else:
+            parts.append(np.sort(rng.choice(n_cols, n, replace=False)))
+    indices = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return n_rows, n_cols, indptr, indices.astype(np.int64)
+
+
+def make_matrix(kind, rng):
+    """(n_rows, n_cols, indptr, indices) of one test-matrix kind."""
+    if kind == "random":          # mean ~4.5 per row, some empty rows
+        return _csr(300, 200, rng.integers(0, 10, 300), rng)
+    if kind == "empty_rows":      # mostly empty rows
+        lens = np.where(rng.random(400) < 0.1, rng.integers(1, 5, 400), 0)
+        return _csr(400, 90, lens, rng)
+    if kind == "one_row":         # 1 x N, one row longer than the kernels' chunk
+        return _csr(1, 6000, [5000], rng)
+    if kind == "zero_rows":
+        return _csr(0, 20, [], rng)
+    if kind == "zero_cols":
+        return _csr(25, 0, np.zeros(25, np.int64), rng)
+    if kind == "no_nonzeros":
+        return _csr(40, 30, np.zeros(40, np.int64), rng)
+    if kind == "one_col":
+        return _csr(700, 1, rng.integers(0, 2, 700), rng)
+    if kind == "duplicates":      # unsorted, repeated columns
+        return _csr(120, 15, rng.integers(0, 12, 120), rng, dup=True)
+    if kind == "long_rows":       # short rows plus a few 30x-800x longer ones
+        lens = rng.integers(0, 5, 1500)
+        for r in rng.choice(1500, 6, replace=False):
+            lens[r] = rng.integers(1500, 9000)
+        return _csr(1500, 4000, lens, rng, dup=True)
+    raise ValueError(kind)
+
+
+KINDS = ("random", "empty_rows", "one_row", "zero_rows", "zero_cols", "no_nonzeros",
+         "one_col", "duplicates", "long_rows")
+
+# name -> (mlx dtype, NumPy dtype of the reference, tolerance relative to |A| @ |x|)
+DTYPES = {
+    "bool": (mx.bool_, np.int64, 0),
+    "int8": (mx.int8, np.int64, 0),
+    "int16": (mx.int16, np.int64, 0),
+    "int32": (mx.int32, np.int64, 0),
+    "int64": (mx.int64, np.int64, 0),
+    "uint8": (mx.uint8, np.uint64, 0),
+    "uint32": (mx.uint32, np.uint64, 0),
+    "uint64": (mx.uint64, np.uint64, 0),
+    "float16": (mx.float16, np.float64, 2e-3),
+    "bfloat16": (mx.bfloat16, np.float64, 1.6e-2),
+    "float32": (mx.float32, np.float64, 2e-5),
+    "complex64": (mx.complex64, np.complex128, 2e-5),
+}
+_NP_OUT = {"bool": np.bool_, "int8": np.int8, "int16": np.int16, "int32": np.int32,
+           "int64": np.int64, "uint8": np.uint8, "uint32": np.uint32, "uint64": np.uint64}
+
+
+def values(name, shape, rng):
+    """Random values of dtype `name` (MLX array) and the same values in the reference
+    dtype (NumPy)."""
+    mdt, ref, _ = DTYPES[name]
+    if name == "bool":
+        v = rng.random(shape) < 0.6
+    elif name.startswith(("int", "uint")):
+        v = rng.integers(-9 if name.startswith("int") else 0, 10, shape)
+    elif name == "complex64":
+        v = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    else:
+        v = rng.standard_normal(shape)
+    if name in ("float16", "bfloat16"):
+        a = mx.array(v.astype(np.float32)).astype(mdt)
+        return a, np.asarray(a.astype(mx.float32)).astype(ref)
+    np_dt = np.complex64 if name == "complex64" else (np.float32 if name == "float32"
+                                                      else _NP_OUT.get(name))
+    v = v.astype(np_dt)
+    return mx.array(v), v.astype(ref)
+
+
+def to_numpy(a):
+    return np.asarray(a.astype(mx.float32) if a.dtype in (mx.float16, mx.bfloat16) else a)
+
+
+def check(name, got, ref, scale):
+    """got (MLX result) against ref (computed in the reference dtype) as mlx_products
+    defines it: integers wrap, bool sums are OR, floats within tol * scale."""
+    mdt, _, tol = DTYPES[name]
+    assert got.dtype == mdt
+    g = to_numpy(got)
+    assert g.shape == ref.shape
+    if name == "bool":
+        np.testing.assert_array_equal(g, ref != 0)
+    elif tol == 0:
+        np.testing.assert_array_equal(g, ref.astype(_NP_OUT[name]))  # wraps as in NumPy
+    else:
+        err = np.abs(g.astype(ref.dtype) - ref)
+        bound = tol * scale + 1e-30
+        bad = ~(err <= bound)
+        assert not bad.any(), (f"{bad.sum()} of {bad.size} off; worst err "
+                               f"{err[bad].max()} vs bound {bound[bad].min()}")
+
+
+def operands(kind, idx_name, val_name, rng):
+    n_rows, n_cols, indptr, indices = make_matrix(kind, rng)
+    data, data_ref = values(val_name, indices.shape[0], rng)
+    idt = {"int32": mx.int32, "int64": mx.int64}[idx_name]
+    ref = ssp.csr_matrix((data_ref, indices, indptr), shape=(n_rows, n_cols))
+    absref = ssp.csr_matrix((np.abs(data_ref).astype(np.float64), indices, indptr),
+                            shape=(n_rows, n_cols))
+    return (n_rows, n_cols, mx.array(indptr).astype(idt), mx.array(indices).astype(idt),
+            data, ref, absref)
+
+
+def _absf(v):
+    return np.abs(v).astype(np.float64)
+
+
+# ======================================================================================
+# the kernels against SciPy
+# ======================================================================================
+_PRODUCT_DTYPES = ("bool", "int8", "int32", "int64", "uint64", "float16", "bfloat16",
+                   "float32", "complex64")
+
+
+def _run_matvec(kind, idx, val, rng, transpose):
+    n_rows, n_cols, indptr, indices, data, ref, absref = operands(kind, idx, val, rng)
+    x, x_ref = values(val, n_rows if transpose else n_cols, rng)
+    if transpose:
+        got = gpu_impl.compressed_matvec_t(n_rows, n_cols, indptr, indices, data, x)
+        want, scale = ref.T @ x_ref, absref.T @ _absf(x_ref)
+    else:
+        got = gpu_impl.compressed_matvec(n_rows, n_cols, indptr, indices, data, x)
+        want, scale = ref @ x_ref, absref @ _absf(x_ref)
+    check(val, got, np.asarray(want), np.asarray(scale))
+
+
+def _run_matmat(kind, idx, val, k, rng, transpose):
+    n_rows, n_cols, indptr, indices, data, ref, absref = operands(kind, idx, val, rng)
+    X, X_ref = values(val, (n_rows if transpose else n_cols, k), rng)
+    if transpose:
+        got = gpu_impl.compressed_matmat_t(n_rows, n_cols, indptr, indices, data, X)
+        want, scale = ref.T @ X_ref, absref.T @ _absf(X_ref)
+    else:
+        got = gpu_impl.compressed_matmat(n_rows, n_cols, indptr, indices, data, X)
+        want, scale = ref @ X_ref, absref @ _absf(X_ref)
+    check(val, got, np.asarray(want), np.asarray(scale))
+
+
+@needs_gpu
+@pytest.mark.parametrize("idx", ["int32", "int64"])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("transpose", [False, True], ids=["A@x", "A.T@x"])
+def test_matvec_kinds(kind, idx, transpose, rng, on_gpu):
+    _run_matvec(kind, idx, "float32", rng, transpose)
+
+
+@needs_gpu
+@pytest.mark.parametrize("val", _PRODUCT_DTYPES)
+@pytest.mark.parametrize("transpose", [False, True], ids=["A@x", "A.T@x"])
+def test_matvec_dtypes(val, transpose, rng, on_gpu):
+    _run_matvec("long_rows", "int32", val, rng, transpose)
+
+
+@needs_gpu
+@pytest.mark.parametrize("k", [1, 3, 8, 33, 130])
+@pytest.mark.parametrize("kind", ["random", "long_rows", "duplicates", "one_row", "zero_cols"])
+@pytest.mark.parametrize("transpose", [False, True], ids=["A@X", "A.T@X"])
+def test_matmat_kinds(kind, k, transpose, rng, on_gpu):
+    _run_matmat(kind, "int32" if k != 3 else "int64", "float32", k, rng, transpose)
+
+
+@needs_gpu
+@pytest.mark.parametrize("val", ["bool", "int32", "int64", "float16", "bfloat16", "complex64"])
+@pytest.mark.parametrize("transpose", [False, True], ids=["A@X", "A.T@X"])
+def test_matmat_dtypes(val, transpose, rng, on_gpu):
+    _run_matmat("long_rows", "int32", val, 8, rng, transpose)
+
+
+@needs_gpu
+@pytest.mark.parametrize("val", ["bool", "uint32", "float16", "float32"])
+@pytest.mark.parametrize("kind", ["random", "long_rows", "zero_rows", "no_nonzeros"])
+def test_reduce_major_sum(kind, val, rng, on_gpu):
+    n_rows, n_cols, indptr, _, data, ref, absref = operands(kind, "int32", val, rng)
+    got = gpu_impl.compressed_reduce_major("sum", n_rows, indptr, data)
+    ones = np.ones(n_cols, dtype=ref.dtype)
+    check(val, got, np.asarray(ref @ ones), np.asarray(absref @ np.ones(n_cols)))
+
+
+@needs_gpu
+def test_reduce_major_max_uses_mlx_ops(rng, on_gpu):
+    n_rows, n_cols, indptr, _, data, ref, _ = operands("random", "int32", "float32", rng)
+    got = gpu_impl.compressed_reduce_major("max", n_rows, indptr, data)
+    # max over the stored values of each row (0 for an empty row)
+    want = [ref.data[a:b].max() if b > a else 0 for a, b in zip(ref.indptr[:-1], ref.indptr[1:])]
+    np.testing.assert_array_equal(to_numpy(got), np.array(want, dtype=np.float32))
+
+
+@needs_gpu
+def test_grid_stride_loops(monkeypatch, rng, on_gpu):
+    # A tiny grid cap makes every kernel loop over rows / chunks (huge matrices do).
+    monkeypatch.setattr(gpu_impl, "_GRID_CAP", 256)
+    monkeypatch.setattr(gpu_impl, "_CHUNK_THREADS", 64)
+    _run_matvec("long_rows", "int32", "float32", rng, False)
+    _run_matvec("long_rows", "int32", "float32", rng, True)
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_kernel", "rows")
+    _run_matvec("long_rows", "int32", "float32", rng, False)
+    _run_matmat("long_rows", "int32", "float32", 8, rng, False)
+    _run_matmat("long_rows", "int32", "float32", 8, rng, True)
+
+
+@needs_gpu
+@pytest.mark.parametrize("layout", [(1, 1, 16), (2, 4, 1), (4, 2, 16), (32, 1, 2), (16, 4, 32)])
+def test_matvec_layouts(layout, monkeypatch, rng, on_gpu):
+    # (LANES, BATCH, STEPS) of spmv_rows, and the long-row path at several CHUNK sizes
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_kernel", "rows")
+    for name, v in zip(("spmv_lanes", "spmv_batch", "spmv_steps"), layout):
+        monkeypatch.setitem(gpu_impl.TUNING, name, v)
+    _run_matvec("long_rows", "int32", "float32", rng, False)
+    _run_matvec("random", "int64", "float32", rng, False)
+
+
+@needs_gpu
+@pytest.mark.parametrize("layout", [(4, 8, 2, 16), (16, 2, 1, 1), (1, 4, 2, 16), (2, 16, 4, 2),
+                                    (4, 32, 1, 4)])
+def test_matvec_warp_kernel(layout, monkeypatch, rng, on_gpu):
+    # spmv_warp: (SHORT, GL, BATCH, STEPS): lane-per-row, group and warp rows, long rows
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_kernel", "warp")
+    for name, v in zip(("spmv_short", "spmv_gl", "spmv_batch", "spmv_steps"), layout):
+        monkeypatch.setitem(gpu_impl.TUNING, name, v)
+    for kind in ("long_rows", "random", "one_row", "empty_rows", "duplicates"):
+        _run_matvec(kind, "int32", "float32", rng, False)
+    _run_matvec("long_rows", "int64", "complex64", rng, False)
+    _run_matvec("random", "int32", "bfloat16", rng, False)
+    n_rows, n_cols, indptr, _, data, ref, absref = operands("long_rows", "int32", "int8", rng)
+    got = gpu_impl.compressed_reduce_major("sum", n_rows, indptr, data)
+    check("int8", got, np.asarray(ref @ np.ones(n_cols, dtype=ref.dtype)), None)
+
+
+@needs_gpu
+@pytest.mark.parametrize("layout", [(1, 1, 1), (2, 4, 4), (8, 1, 2), (4, 2, 4)])
+def test_matmat_layouts(layout, monkeypatch, rng, on_gpu):
+    for name, v in zip(("spmm_lanes", "spmm_vec", "spmm_batch"), layout):
+        monkeypatch.setitem(gpu_impl.TUNING, name, v)
+    _run_matmat("long_rows", "int32", "float32", 8, rng, False)
+    _run_matmat("random", "int32", "float32", 13, rng, False)
+
+
+@needs_gpu
+def test_matvec_is_deterministic(rng, on_gpu):
+    n_rows, n_cols, indptr, indices, data, _, _ = operands("long_rows", "int32", "float32", rng)
+    x = mx.array(rng.standard_normal(n_cols).astype(np.float32))
+    runs = [gpu_impl.compressed_matvec(n_rows, n_cols, indptr, indices, data, x)
+            for _ in range(3)]
+    X = mx.array(rng.standard_normal((n_cols, 8)).astype(np.float32))
+    mm = [gpu_impl.compressed_matmat(n_rows, n_cols, indptr, indices, data, X)
+          for _ in range(3)]
+    mx.eval(runs, mm)
+    for r in runs[1:]:
+        assert np.array_equal(np.asarray(r), np.asarray(runs[0]))
+    for r in mm[1:]:
+        assert np.array_equal(np.asarray(r), np.asarray(mm[0]))
+
+
+@needs_gpu
+def test_wrong_operand_shape_raises(rng, on_gpu):
+    n_rows, n_cols, indptr, indices, data, _, _ = operands("random", "int32", "float32", rng)
+    with pytest.raises(ValueError, match="x must be 1-D"):
+        gpu_impl.compressed_matvec(n_rows, n_cols, indptr, indices, data, mx.zeros(n_cols + 1))
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        gpu_impl.compressed_matmat(n_rows, n_cols, indptr, indices, data, mx.zeros((n_rows, 2)))
+
+
+# ======================================================================================
+# dispatch: the public API reaches the kernels
+# ======================================================================================
+_KERNEL_OPS = ("compressed_matvec", "compressed_matvec_t", "compressed_matmat",
+               "compressed_matmat_t", "compressed_reduce_major")
+
+
+@needs_gpu
+def test_dispatch_table_names_the_kernels():
+    for op in _KERNEL_OPS:
+        name, fn = _ops.DISPATCH[op]["gpu"]
+        assert name == f"{gpu_impl.API} kernel" and fn is gpu_impl.KERNELS[op]
+
+
+@needs_gpu
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_public_products_on_gpu(fmt, rng, on_gpu):
+    import mlx_sparse.sparse as msp
+    S = ssp.random(300, 200, density=0.05, format=fmt, dtype=np.float32, random_state=rng)
+    A = getattr(msp, f"{fmt}_array")(S)
+    x = rng.standard_normal(200).astype(np.float32)
+    X = rng.standard_normal((200, 5)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(A @ mx.array(x)), S @ x, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(A @ mx.array(X)), S @ X, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(A.sum(axis=1)).ravel(),
+                               np.asarray(S.sum(axis=1)).ravel(), rtol=1e-4, atol=1e-5)

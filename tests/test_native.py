@@ -1,0 +1,599 @@
+"""Unit tests of the C++ kernels in mlx_sparse._native, against NumPy/SciPy oracles.
+
+Every kernel runs on every value type (bool .. complex128, bfloat16 as raw uint16 bits)
+and both index dtypes, on shapes with 0x0, 1xN, Nx1, empty rows, duplicates, explicit
+zeros and unsorted entries. One test forces several threads on a problem above the
+parallel threshold and checks the results are bit-identical to one thread.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+
+def _load_native():
+    """mlx_sparse._native, loaded from its file so the package itself need not import."""
+    spec = importlib.util.find_spec("mlx_sparse")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for suffix in EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "_native" + suffix)
+            if os.path.exists(path):
+                ext_spec = importlib.util.spec_from_file_location("mlx_sparse._native", path)
+                module = importlib.util.module_from_spec(ext_spec)
+                ext_spec.loader.exec_module(module)
+                return module
+    from mlx_sparse import _native  # e.g. a layout find_spec does not show
+
+    return _native
+
+
+native = _load_native()
+
+VTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+          "float16", "bfloat16", "float32", "float64", "complex64", "complex128"]
+INDEX_DTYPES = [np.int32, np.int64]
+# (n_major, n_minor, nnz): empty, single row/column, empty rows, many duplicates
+SHAPES = [(0, 0, 0), (1, 7, 12), (9, 1, 14), (6, 5, 0), (13, 11, 60), (40, 3, 150), (3, 50, 80)]
+
+
+# ----------------------------------------------------------------- values per vtype
+
+def storage_dtype(vtype):
+    return np.dtype(np.uint16 if vtype == "bfloat16" else vtype)
+
+
+def bf16_to_f32(bits):
+    return (np.asarray(bits).astype(np.uint32) << 16).view(np.float32)
+
+
+def f32_to_bf16(x):
+    """Round float32 to bfloat16 bits, to nearest even (nan stays nan)."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    nan = np.isnan(np.asarray(x, dtype=np.float32))
+    return np.where(nan, ((bits >> 16) | 0x40).astype(np.uint16), rounded)
+
+
+def random_values(rng, vtype, n):
+    """Values with explicit zeros (and -0.0, nan for floats) in them."""
+    if vtype == "bool":
+        return rng.random(n) < 0.5
+    dt = storage_dtype(vtype)
+    if vtype in ("float16", "float32", "float64", "bfloat16"):
+        x = rng.integers(-8, 9, n) / 4.0 + (rng.random(n) < 0.5) * rng.standard_normal(n)
+        x[rng.random(n) < 0.15] = 0.0
+        x[rng.random(n) < 0.05] = -0.0
+        if vtype == "bfloat16":
+            return f32_to_bf16(x.astype(np.float32))
+        return x.astype(dt)
+    if vtype.startswith("complex"):
+        re = rng.integers(-3, 4, n).astype(np.float64) + rng.standard_normal(n)
+        im = rng.integers(-2, 3, n).astype(np.float64)
+        re[rng.random(n) < 0.3] = 0.0
+        return (re + 1j * im).astype(dt)
+    info = np.iinfo(dt)
+    lo, hi = max(info.min, -(2**62)), min(info.max, 2**62)
+    x = rng.integers(lo, hi, n, dtype=dt, endpoint=True)  # full range: sums wrap
+    x[rng.random(n) < 0.2] = 0
+    return x
+
+
+def as_float(values, vtype):
+    """Comparable values: bfloat16 bits as float32, others unchanged."""
+    return bf16_to_f32(values) if vtype == "bfloat16" else np.asarray(values)
+
+
+def is_nonzero(values, vtype):
+    if vtype == "bfloat16":
+        return (values & 0x7FFF) != 0
+    return values != 0
+
+
+def assert_values_equal(got, want, vtype, n_terms=1):
+    """Exact, except bfloat16 (oracle sums in float64) within the rounding of n_terms adds."""
+    assert got.dtype == storage_dtype(vtype)
+    if vtype == "bfloat16":
+        np.testing.assert_allclose(as_float(got, vtype), want, rtol=2.0**-7 * n_terms, atol=1e-30)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+def dup_sum(groups, values, n_groups, vtype):
+    """Per-group sums in input order (np.add.at); float64 sums for bfloat16."""
+    if vtype == "bfloat16":
+        out = np.zeros(n_groups, np.float64)
+        np.add.at(out, groups, bf16_to_f32(values).astype(np.float64))
+        return out
+    out = np.zeros(n_groups, values.dtype)
+    np.add.at(out, groups, values)
+    return out
+
+
+def random_coo(rng, n_major, n_minor, nnz, idx_dtype, vtype):
+    if n_major == 0 or n_minor == 0:
+        nnz = 0
+    # few distinct rows and columns, so there are plenty of duplicates and empty rows
+    major = rng.integers(0, max(n_major, 1), nnz)
+    if n_major > 4:
+        major = np.where(major % 4 == 1, major - 1, major)
+    minor = rng.integers(0, max(n_minor, 1), nnz)
+    return major.astype(idx_dtype), minor.astype(idx_dtype), random_values(rng, vtype, nnz)
+
+
+def random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype):
+    """Unsorted compressed arrays with duplicates (COO entries grouped by major, stably)."""
+    major, minor, values = random_coo(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+    order = np.argsort(major, kind="stable")
+    indptr = np.zeros(n_major + 1, idx_dtype)
+    np.cumsum(np.bincount(major, minlength=n_major)[:n_major], out=indptr[1:])
+    return indptr, minor[order], values[order]
+
+
+def canonical_oracle(n_major, n_minor, major, minor, values, vtype):
+    key = major.astype(np.int64) * max(n_minor, 1) + minor.astype(np.int64)
+    uniq, groups = np.unique(key, return_inverse=True)
+    sums = dup_sum(groups, values, len(uniq), vtype)
+    rows = uniq // max(n_minor, 1)
+    indptr = np.zeros(n_major + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_major)[:n_major], out=indptr[1:])
+    counts = np.bincount(groups, minlength=len(uniq))
+    return indptr, uniq % max(n_minor, 1), sums, counts.max(initial=1)
+
+
+# ----------------------------------------------------------------- kernels on every dtype
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_coo_to_compressed(vtype, idx_dtype):
+    rng = np.random.default_rng(1)
+    for n_major, n_minor, nnz in SHAPES:
+        major, minor, values = random_coo(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        indptr, indices, data = native.coo_to_compressed(n_major, n_minor, major, minor, values, vtype)
+        want_ptr, want_idx, want_val, dups = canonical_oracle(n_major, n_minor, major, minor, values, vtype)
+        assert indptr.dtype == idx_dtype and indices.dtype == idx_dtype
+        np.testing.assert_array_equal(indptr, want_ptr)
+        np.testing.assert_array_equal(indices, want_idx)
+        assert_values_equal(data, want_val, vtype, dups)
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_compressed_transpose(vtype, idx_dtype):
+    rng = np.random.default_rng(2)
+    for n_major, n_minor, nnz in SHAPES:
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        tp, ti, td = native.compressed_transpose(n_major, n_minor, indptr, indices, values, vtype)
+        major = np.repeat(np.arange(n_major), np.diff(indptr))
+        order = np.argsort(indices, kind="stable")
+        want_ptr = np.zeros(n_minor + 1, np.int64)
+        np.cumsum(np.bincount(indices, minlength=n_minor)[:n_minor], out=want_ptr[1:])
+        assert tp.dtype == idx_dtype and ti.dtype == idx_dtype and td.dtype == values.dtype
+        np.testing.assert_array_equal(tp, want_ptr)
+        np.testing.assert_array_equal(ti, major[order])
+        np.testing.assert_array_equal(td, values[order])
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_sort_indices_and_sum_duplicates(vtype, idx_dtype):
+    rng = np.random.default_rng(3)
+    for n_major, n_minor, nnz in SHAPES:
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        major = np.repeat(np.arange(n_major), np.diff(indptr))
+        si, sd = native.sort_indices(indptr, indices, values, vtype)
+        order = np.lexsort((indices, major))  # stable
+        np.testing.assert_array_equal(si, indices[order])
+        np.testing.assert_array_equal(sd, values[order])
+        assert si.dtype == idx_dtype and sd.dtype == values.dtype
+
+        ptr, idx, val = native.sum_duplicates(indptr, si, sd, vtype)
+        want_ptr, want_idx, want_val, dups = canonical_oracle(n_major, n_minor, major[order], si, sd, vtype)
+        np.testing.assert_array_equal(ptr, want_ptr)
+        np.testing.assert_array_equal(idx, want_idx)
+        assert_values_equal(val, want_val, vtype, dups)
+
+        # fused: sort and sum in one pass, same bits as the two calls
+        fused = native.sum_duplicates(indptr, indices, values, vtype, assume_sorted=False)
+        for got, want in zip(fused, (ptr, idx, val)):
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_sum_duplicates_merges_adjacent_only(vtype, idx_dtype):
+    indptr = np.array([0, 5, 5, 7], idx_dtype)
+    indices = np.array([2, 2, 0, 2, 2, 1, 1], idx_dtype)
+    values = random_values(np.random.default_rng(4), vtype, 7)
+    ptr, idx, val = native.sum_duplicates(indptr, indices, values, vtype)
+    np.testing.assert_array_equal(ptr, [0, 3, 3, 4])
+    np.testing.assert_array_equal(idx, [2, 0, 2, 1])
+    groups = np.array([0, 0, 1, 2, 2, 3, 3])
+    assert_values_equal(val, dup_sum(groups, values, 4, vtype), vtype, 2)
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_eliminate_zeros(vtype, idx_dtype):
+    rng = np.random.default_rng(5)
+    for n_major, n_minor, nnz in SHAPES:
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        if vtype in ("float32", "float64") and len(values):
+            values[::7] = np.nan  # nan is not zero
+        ptr, idx, val = native.eliminate_zeros(indptr, indices, values, vtype)
+        keep = is_nonzero(values, vtype)
+        major = np.repeat(np.arange(n_major), np.diff(indptr))
+        want_ptr = np.zeros(n_major + 1, np.int64)
+        np.cumsum(np.bincount(major[keep], minlength=n_major)[:n_major], out=want_ptr[1:])
+        np.testing.assert_array_equal(ptr, want_ptr)
+        np.testing.assert_array_equal(idx, indices[keep])
+        np.testing.assert_array_equal(val.view(np.uint8), values[keep].view(np.uint8))  # bits, nan too
+
+
+def test_eliminate_zeros_complex_and_signed_zero():
+    indptr = np.array([0, 5], np.int32)
+    indices = np.arange(5, dtype=np.int32)
+    values = np.array([0j, -0.0 + 0j, 1j, complex(0, -0.0), 2 + 0j], np.complex64)
+    _, idx, val = native.eliminate_zeros(indptr, indices, values, "complex64")
+    np.testing.assert_array_equal(idx, [2, 4])
+    values16 = np.array([0.0, -0.0, np.nan, 1.0], np.float16)
+    _, idx, _ = native.eliminate_zeros(np.array([0, 4]), np.arange(4), values16, "float16")
+    np.testing.assert_array_equal(idx, [2, 3])
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_to_dense(vtype, idx_dtype):
+    rng = np.random.default_rng(6)
+    for n_major, n_minor, nnz in SHAPES:
+        major, minor, values = random_coo(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        want = dup_sum(major.astype(np.int64) * n_minor + minor, values, n_major * n_minor, vtype)
+        want = want.reshape(n_major, n_minor)
+        dups = np.bincount(major.astype(np.int64) * n_minor + minor).max(initial=1)
+
+        dense = native.coo_to_dense(n_major, n_minor, major, minor, values, vtype)
+        assert dense.shape == (n_major, n_minor) and dense.flags.c_contiguous
+        assert_values_equal(dense, want, vtype, dups)
+
+        order = np.argsort(major, kind="stable")
+        indptr = np.zeros(n_major + 1, idx_dtype)
+        np.cumsum(np.bincount(major, minlength=n_major)[:n_major], out=indptr[1:])
+        dense = native.compressed_to_dense(n_major, n_minor, indptr, minor[order], values[order], vtype)
+        assert dense.shape == (n_major, n_minor)
+        assert_values_equal(dense, want, vtype, dups)
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", ["int32", "int64"])
+def test_dense_to_compressed(vtype, idx_dtype):
+    rng = np.random.default_rng(7)
+    for shape in [(0, 0), (0, 4), (4, 0), (1, 9), (9, 1), (12, 17)]:
+        dense = random_values(rng, vtype, shape[0] * shape[1]).reshape(shape)
+        if vtype == "float64" and dense.size:
+            dense.flat[::5] = np.nan  # nan is not zero
+        indptr, indices, data = native.dense_to_compressed(dense, vtype, idx_dtype)
+        rows, cols = np.nonzero(is_nonzero(dense, vtype))
+        want_ptr = np.zeros(shape[0] + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=shape[0]), out=want_ptr[1:])
+        assert indptr.dtype == idx_dtype and indices.dtype == idx_dtype and data.dtype == dense.dtype
+        np.testing.assert_array_equal(indptr, want_ptr)
+        np.testing.assert_array_equal(indices, cols)
+        np.testing.assert_array_equal(data.view(np.uint8), dense[rows, cols].view(np.uint8))
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_compressed_diagonal(vtype, idx_dtype):
+    rng = np.random.default_rng(8)
+    for n_major, n_minor, nnz in SHAPES:
+        major, minor, values = random_coo(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        order = np.argsort(major, kind="stable")
+        indptr = np.zeros(n_major + 1, idx_dtype)
+        np.cumsum(np.bincount(major, minlength=n_major)[:n_major], out=indptr[1:])
+        dense = dup_sum(major.astype(np.int64) * n_minor + minor, values, n_major * n_minor, vtype)
+        dense = dense.reshape(n_major, n_minor)
+        dups = np.bincount(major.astype(np.int64) * n_minor + minor).max(initial=1)
+        for k in (-n_major - 1, -3, -1, 0, 1, 2, n_minor, n_minor + 5):
+            diag = native.compressed_diagonal(k, n_major, n_minor, indptr, minor[order], values[order], vtype)
+            want = np.diagonal(dense, k)  # empty when k is off the matrix
+            assert diag.shape == want.shape
+            assert_values_equal(diag, want, vtype, dups)
+
+
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_expand_indptr(idx_dtype):
+    for counts in ([], [0], [3], [0, 2, 0, 0, 5, 1, 0], [1] * 20):
+        indptr = np.zeros(len(counts) + 1, idx_dtype)
+        np.cumsum(counts, out=indptr[1:])
+        major = native.expand_indptr(indptr, int(indptr[-1]))
+        assert major.dtype == idx_dtype
+        np.testing.assert_array_equal(major, np.repeat(np.arange(len(counts)), counts))
+
+
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_hypersparse(idx_dtype):
+    """Far more slices than entries (many empty slices, wide key ranges)."""
+    rng = np.random.default_rng(13)
+    n, m, nnz = 300000, 200000, 3000
+    major = rng.integers(0, n, nnz).astype(idx_dtype)
+    minor = rng.integers(0, m, nnz).astype(idx_dtype)
+    values = rng.standard_normal(nnz)
+    indptr, indices, data = native.coo_to_compressed(n, m, major, minor, values, "float64")
+    ref = sp.coo_array((values, (major, minor)), shape=(n, m)).tocsr()
+    np.testing.assert_array_equal(indptr, ref.indptr)
+    np.testing.assert_array_equal(indices, ref.indices)
+    np.testing.assert_array_equal(data, ref.data)  # no 3-way duplicates at this density
+    tp, ti, td = native.compressed_transpose(n, m, indptr, indices, data, "float64")
+    csc = ref.tocsc()
+    np.testing.assert_array_equal(tp, csc.indptr)
+    np.testing.assert_array_equal(ti, csc.indices)
+    np.testing.assert_array_equal(td, csc.data)
+
+
+def test_matches_scipy():
+    """The same conversions through scipy.sparse (float64, int32)."""
+    rng = np.random.default_rng(9)
+    n, m, nnz = 300, 200, 5000
+    row = rng.integers(0, n, nnz).astype(np.int32)
+    col = rng.integers(0, m, nnz).astype(np.int32)
+    val = rng.standard_normal(nnz)
+    ref = sp.coo_array((val, (row, col)), shape=(n, m)).tocsr()
+    indptr, indices, data = native.coo_to_compressed(n, m, row, col, val, "float64")
+    np.testing.assert_array_equal(indptr, ref.indptr)
+    np.testing.assert_array_equal(indices, ref.indices)
+    np.testing.assert_allclose(data, ref.data, rtol=1e-13)  # SciPy sums duplicates in another order
+    ref = sp.csr_array((data, indices, indptr), shape=(n, m))
+    tp, ti, td = native.compressed_transpose(n, m, indptr, indices, data, "float64")
+    csc = ref.tocsc()
+    np.testing.assert_array_equal(tp, csc.indptr)
+    np.testing.assert_array_equal(ti, csc.indices)
+    np.testing.assert_array_equal(td, csc.data)
+    np.testing.assert_array_equal(native.compressed_to_dense(n, m, indptr, indices, data, "float64"), ref.toarray())
+    for k in (-5, 0, 7):
+        np.testing.assert_array_equal(native.compressed_diagonal(k, n, m, indptr, indices, data, "float64"),
+                                      ref.diagonal(k))
+    dense = ref.toarray()
+    dp, di, dd = native.dense_to_compressed(dense, "float64", "int32")
+    fd = sp.csr_array(dense)
+    np.testing.assert_array_equal(dp, fd.indptr)
+    np.testing.assert_array_equal(di, fd.indices)
+    np.testing.assert_array_equal(dd, fd.data)
+
+
+# ----------------------------------------------------------------- arithmetic details
+
+def test_integer_and_bool_sums():
+    major = np.zeros(3, np.int32)
+    minor = np.zeros(3, np.int32)
+    _, _, d = native.coo_to_compressed(1, 1, major, minor, np.array([100, 100, 100], np.int8), "int8")
+    assert d[0] == np.int8(44)  # 300 wraps
+    _, _, d = native.coo_to_compressed(1, 1, major, minor, np.array([2**63 - 1, 1, 0], np.int64), "int64")
+    assert d[0] == np.iinfo(np.int64).min
+    _, _, d = native.coo_to_compressed(1, 1, major, minor, np.array([True, True, False]), "bool")
+    assert d.dtype == bool and d[0]
+    _, _, d = native.coo_to_compressed(1, 1, major, minor, np.array([False, False, False]), "bool")
+    assert d.tolist() == [False]  # zero sums are kept
+
+
+def _pairs(a, b, vtype):
+    """Sums a[i] + b[i] through coo_to_compressed (each pair one duplicate)."""
+    n = len(a)
+    major = np.repeat(np.arange(n, dtype=np.int32), 2)
+    minor = np.zeros(2 * n, np.int32)
+    values = np.stack([a, b], axis=1).reshape(-1)
+    _, _, d = native.coo_to_compressed(n, 1, major, minor, values, vtype)
+    return d
+
+
+def _special_floats(rng, n):
+    x = np.concatenate([
+        rng.standard_normal(n) * 10.0 ** rng.integers(-9, 6, n),  # normals, subnormals, overflow
+        [0.0, -0.0, np.inf, -np.inf, np.nan, 65504.0, 65520.0, 6e-8, 3e-8, 1e-5, 3.3895e38],
+    ])
+    return x
+
+
+def test_float16_rounding_matches_numpy():
+    rng = np.random.default_rng(10)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = _special_floats(rng, 20000).astype(np.float16)
+        b = rng.permutation(_special_floats(rng, 20000)).astype(np.float16)
+        want = a + b  # NumPy: float32 add, rounded to float16
+    got = _pairs(a, b, "float16")
+    assert got.dtype == np.float16
+    same = (got.view(np.uint16) == want.view(np.uint16)) | (np.isnan(got) & np.isnan(want))
+    assert same.all(), (a[~same][:5], b[~same][:5], got[~same][:5], want[~same][:5])
+
+
+def test_bfloat16_rounding():
+    rng = np.random.default_rng(11)
+    x = _special_floats(rng, 20000).astype(np.float32)
+    a = f32_to_bf16(x)
+    b = f32_to_bf16(rng.permutation(x))
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = f32_to_bf16(bf16_to_f32(a) + bf16_to_f32(b))
+    got = _pairs(a, b, "bfloat16")
+    assert got.dtype == np.uint16
+    nan = np.isnan(bf16_to_f32(want))
+    np.testing.assert_array_equal(got[~nan], want[~nan])
+    assert np.isnan(bf16_to_f32(got[nan])).all()
+    # ties go to even: 1 + 2^-8 is halfway between two bfloat16 values
+    got = _pairs(f32_to_bf16(np.float32([1.0, 1.0 + 2**-7])), f32_to_bf16(np.float32([2**-8, 2**-8])), "bfloat16")
+    np.testing.assert_array_equal(bf16_to_f32(got), np.float32([1.0, 1.0 + 2**-6]))
+
+
+# ----------------------------------------------------------------- threading
+
+def test_threads_bit_identical():
+    """Above the parallel threshold: any thread count gives the same bits as one thread."""
+    rng = np.random.default_rng(12)
+    n, m, nnz = 5000, 600, 400000
+    row = rng.integers(0, n, nnz).astype(np.int64)
+    row[rng.random(nnz) < 0.3] = 7  # one long row
+    col = rng.integers(0, m, nnz).astype(np.int64)
+    val = rng.standard_normal(nnz).astype(np.float32)
+    val[::9] = 0
+
+    def run_all():
+        out = {}
+        out["coo"] = native.coo_to_compressed(n, m, row, col, val, "float32")
+        ip, ix, dv = out["coo"]
+        out["tr"] = native.compressed_transpose(n, m, ip, ix, dv, "float32")
+        order = np.argsort(row, kind="stable")
+        out["sort"] = native.sort_indices(ip_unsorted, col[order], val[order], "float32")
+        out["sum"] = native.sum_duplicates(ip_unsorted, *out["sort"], "float32")
+        out["sort_sum"] = native.sum_duplicates(ip_unsorted, col[order], val[order], "float32", assume_sorted=False)
+        out["elim"] = native.eliminate_zeros(ip, ix, dv, "float32")
+        out["diag"] = native.compressed_diagonal(3, n, m, ip, ix, dv, "float32")
+        out["expand"] = native.expand_indptr(ip, int(ip[-1]))
+        out["dense"] = native.compressed_to_dense(n, m, ip_unsorted, col[order], val[order], "float32")
+        out["coo_dense"] = native.coo_to_dense(n, m, row, col, val, "float32")
+        out["coo_dense_sorted"] = native.coo_to_dense(n, m, row[order], col[order], val[order], "float32")
+        out["fromdense"] = native.dense_to_compressed(out["dense"], "float32", "int64")
+        return out
+
+    ip_unsorted = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=n), out=ip_unsorted[1:])
+    saved = native.num_threads()
+    try:
+        native.set_num_threads(1)
+        one = run_all()
+        for threads in (2, 3):
+            native.set_num_threads(threads)
+            assert native.num_threads() == threads
+            many = run_all()
+            for key in one:
+                for a, b in zip(_tuple(one[key]), _tuple(many[key])):
+                    assert a.dtype == b.dtype and a.shape == b.shape, key
+                    assert a.tobytes() == b.tobytes(), (key, threads)
+    finally:
+        native.set_num_threads(saved)
+
+    # and the results are right
+    ip, ix, dv = one["coo"]
+    ref = sp.coo_array((val.astype(np.float64), (row, col)), shape=(n, m)).tocsr()
+    np.testing.assert_array_equal(ip, ref.indptr)
+    np.testing.assert_array_equal(ix, ref.indices)
+    np.testing.assert_allclose(dv, ref.data, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(one["sum"][0], ip)
+    np.testing.assert_array_equal(one["sum"][1], ix)
+    np.testing.assert_array_equal(one["sum"][2], dv)  # both sum in input order
+    for got, want in zip(one["sort_sum"], one["sum"]):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(one["dense"], one["coo_dense"])
+    np.testing.assert_array_equal(one["coo_dense_sorted"], one["coo_dense"])
+    np.testing.assert_array_equal(one["expand"], np.repeat(np.arange(n), np.diff(ip)))
+    fp, fi, fd = one["fromdense"]
+    np.testing.assert_array_equal(fd, one["dense"][one["dense"] != 0])
+
+
+def _tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def test_num_threads_setting():
+    saved = native.num_threads()
+    try:
+        native.set_num_threads(3)
+        assert native.num_threads() == 3
+        with pytest.raises(ValueError):
+            native.set_num_threads(0)
+    finally:
+        native.set_num_threads(saved)
+    assert saved >= 1
+
+
+def test_num_threads_from_environment():
+    code = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('mlx_sparse._native', sys.argv[1]); "
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); print(m.num_threads())")
+    env = dict(os.environ, MLX_SPARSE_NUM_THREADS="5")
+    out = subprocess.run([sys.executable, "-c", code, native.__file__], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "5"
+
+
+# ----------------------------------------------------------------- bad input
+
+def test_bad_arguments():
+    i32 = np.array([0, 1], np.int32)
+    f64 = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="vtype"):
+        native.coo_to_compressed(2, 2, i32, i32, f64, "float128")
+    with pytest.raises(TypeError, match="does not match vtype"):
+        native.coo_to_compressed(2, 2, i32, i32, f64, "float32")
+    with pytest.raises(TypeError, match="same dtype"):
+        native.coo_to_compressed(2, 2, i32, i32.astype(np.int64), f64, "float64")
+    with pytest.raises(TypeError, match="int32 or int64"):
+        native.coo_to_compressed(2, 2, i32.astype(np.uint32), i32.astype(np.uint32), f64, "float64")
+    with pytest.raises(ValueError, match="same length"):
+        native.coo_to_compressed(2, 2, i32, i32[:1], f64, "float64")
+    with pytest.raises(ValueError, match="out of range"):
+        native.coo_to_compressed(1, 2, i32, i32, f64, "float64")
+    with pytest.raises(ValueError, match="out of range"):
+        native.coo_to_compressed(2, 2, i32, np.array([0, -1], np.int32), f64, "float64")
+    with pytest.raises(ValueError, match="out of range"):
+        native.coo_to_dense(2, 1, i32, i32, f64, "float64")
+    with pytest.raises(ValueError, match=">= 0"):
+        native.coo_to_dense(-1, 2, i32, i32, f64, "float64")
+    with pytest.raises(ValueError, match="C-contiguous"):
+        native.coo_to_compressed(2, 2, np.zeros(4, np.int32)[::2], i32, f64, "float64")
+    with pytest.raises(ValueError, match="1-D"):
+        native.coo_to_compressed(2, 2, i32.reshape(1, 2), i32, f64, "float64")
+
+    indptr = np.array([0, 1, 2], np.int32)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        native.sort_indices(np.array([0, 2, 1], np.int32), i32, f64, "float64")
+    with pytest.raises(ValueError, match="indptr\\[0\\]"):
+        native.sum_duplicates(np.array([1, 1, 2], np.int32), i32, f64, "float64")
+    with pytest.raises(ValueError, match="exceeds"):
+        native.eliminate_zeros(np.array([0, 1, 3], np.int32), i32, f64, "float64")
+    with pytest.raises(ValueError, match="n_major \\+ 1"):
+        native.compressed_transpose(3, 2, indptr, i32, f64, "float64")
+    with pytest.raises(ValueError, match="out of range"):
+        native.compressed_transpose(2, 1, indptr, i32, f64, "float64")
+    with pytest.raises(ValueError, match="out of range"):
+        native.compressed_to_dense(2, 1, indptr, i32, f64, "float64")
+    with pytest.raises(ValueError, match="nnz"):
+        native.expand_indptr(indptr, 3)
+    with pytest.raises(ValueError, match="index_dtype"):
+        native.dense_to_compressed(np.zeros((2, 2)), "float64", "int16")
+    with pytest.raises(ValueError, match="2-D"):
+        native.dense_to_compressed(np.zeros(3), "float64", "int32")
+
+
+@pytest.mark.parametrize("length", [20, 30, 200])
+@pytest.mark.parametrize("span", [50, 2**40])
+def test_sort_long_slices(length, span):
+    """Each slice-sort path: short (rank), medium (insertion), long (packed keys, or a
+    permutation when int64 indices span more than 2**32)."""
+    rng = np.random.default_rng(14)
+    counts = [length, 0, 1, length]
+    indptr = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = rng.integers(-span, span, indptr[-1])
+    indices[::3] = indices[1::3][: len(indices[::3])]  # ties: stability
+    values = np.arange(indptr[-1], dtype=np.float64)
+    si, sd = native.sort_indices(indptr, indices, values, "float64")
+    major = np.repeat(np.arange(len(counts)), counts)
+    order = np.lexsort((indices, major))
+    np.testing.assert_array_equal(si, indices[order])
+    np.testing.assert_array_equal(sd, values[order])
+    fused = native.sum_duplicates(indptr, indices, values, "float64", assume_sorted=False)
+    two_step = native.sum_duplicates(indptr, si, sd, "float64")
+    for a, b in zip(fused, two_step):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_entries_past_indptr_end_are_ignored():
+    indptr = np.array([0, 2, 3], np.int32)
+    indices = np.array([1, 0, 1, 9, 9], np.int32)
+    data = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    si, sd = native.sort_indices(indptr, indices, data, "float64")
+    np.testing.assert_array_equal(si, [0, 1, 1])
+    np.testing.assert_array_equal(sd, [2.0, 1.0, 3.0])
+    ptr, idx, val = native.sum_duplicates(indptr, indices, data, "float64")
+    np.testing.assert_array_equal(idx, [1, 0, 1])

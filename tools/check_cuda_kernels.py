@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Compile every GPU kernel body with the CUDA prelude, as MLX's cuda_kernel would,
+using the local nvcc (no GPU needed), so a broken body fails CI.
+
+MLX (mlx/backend/cuda/custom_kernel.cpp) builds a kernel's text as: its device utils
+header (cuda_fp16.h, cuda_bf16.h, cuda::std complex/array, cooperative_groups.h),
+then the kernel's `header`, then inside `namespace mlx::core::cu`
+
+    __global__ void custom_kernel_<name><template hash>(
+        const T0* in0, const __grid_constant__ Shape in0_shape, ..., T* out0, ...) {
+      using T = float; constexpr int LANES = 8; ...   // the template arguments
+      <source>
+    }
+
+(`<in>_shape` only when the source names it). This script writes the same text, with
+small stand-ins for what MLX's header provides, for a spread of template arguments
+(every value dtype, both index dtypes, several LANES / VEC), and compiles it for
+sm_90 (Hopper) and sm_80 (Ampere). Usage:
+
+    python tools/check_cuda_kernels.py [--nvcc nvcc] [--arch sm_90 sm_80] [--keep DIR]
+
+Exit status 0 when every body compiles for every arch.
+"""
+import argparse
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _kernels_module():
+    """mlx_sparse/kernels/__init__.py loaded by path: needs no MLX (nor the package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "_mlxs_kernel_sources", ROOT / "mlx_sparse" / "kernels" / "__init__.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look the module up while it loads
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_K = _kernels_module()
+bodies, load = _K.bodies, _K.load
+
+# Stand-in for "mlx/backend/cuda/device/utils.cuh" + MLX's default header: the names a
+# body or prelude may use from it.
+MLX_HEADER = r"""
+#include <cstdint>
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+#define LIBCUDACXX_ENABLE_SIMPLIFIED_COMPLEX_OPERATIONS
+#include <cuda/std/array>
+#include <cuda/std/complex>
+#include <cuda/std/limits>
+#include <cooperative_groups.h>
+namespace mlx::core::cu {
+using complex64_t = cuda::std::complex<float>;
+using Shape = cuda::std::array<int32_t, 10>;     // MAX_NDIM
+using Strides = cuda::std::array<int64_t, 10>;
+}  // namespace mlx::core::cu
+#define inf cuda::std::numeric_limits<float>::infinity()
+"""
+
+# MLX dtype name -> (CUDA type as MLX's dtype_to_cuda_type names it, accumulator type)
+VALUE_TYPES = {
+    "bool": ("bool", "int32_t"),
+    "int8": ("int8_t", "int32_t"),
+    "int16": ("int16_t", "int32_t"),
+    "int32": ("int32_t", "int32_t"),
+    "int64": ("int64_t", "int64_t"),
+    "uint8": ("uint8_t", "uint32_t"),
+    "uint16": ("uint16_t", "uint32_t"),
+    "uint32": ("uint32_t", "uint32_t"),
+    "uint64": ("uint64_t", "uint64_t"),
+    "float16": ("__half", "float"),
+    "bfloat16": ("__nv_bfloat16", "float"),
+    "float32": ("float", "float"),
+    "complex64": ("mlx::core::cu::complex64_t", "mlx::core::cu::complex64_t"),
+}
+INDEX_TYPES = ("int32_t", "int64_t")
+INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8), "CHUNK": (512,),
+               "HAS_X": (0, 1),
+               "CAP": (1 << 28,)}
+
+
+def instances(templates):
+    """Template-argument dicts covering every value type, both index types and the
+    listed integer choices, without the full product."""
+    ints = [n for n in templates if n not in ("T", "I", "A")]
+    int_combos = list(itertools.product(*(INT_CHOICES[n] for n in ints)))
+    out = []
+    for i, (vname, (t, a)) in enumerate(VALUE_TYPES.items()):
+        combo = dict(zip(ints, int_combos[i % len(int_combos)]))
+        out.append({"T": t, "I": INDEX_TYPES[i % 2], "A": a, **combo})
+    for j, combo in enumerate(int_combos):  # every integer choice at least once
+        out.append({"T": "float", "I": INDEX_TYPES[j % 2], "A": "float",
+                    **dict(zip(ints, combo))})
+    return out
+
+
+def kernel_text(src, name, targs):
+    """One kernel as MLX writes it (without MLX's header)."""
+    params = []
+    for n in src.inputs:
+        params.append(f"    const {targs[src.types[n]]}* {n}")
+        if f"{n}_shape" in src.source:
+            params.append(f"    const __grid_constant__ Shape {n}_shape")
+        if f"{n}_strides" in src.source:
+            params.append(f"    const __grid_constant__ Strides {n}_strides")
+        if f"{n}_ndim" in src.source:
+            params.append(f"    const __grid_constant__ int {n}_ndim")
+    for n in src.outputs:
+        params.append(f"    {targs[src.types[n]]}* {n}")
+    consts = []
+    for n in src.templates:
+        v = targs[n]
+        consts.append(f"  using {n} = {v};" if n in ("T", "I", "A") else f"  constexpr int {n} = {v};")
+    return ("namespace mlx::core::cu {\nnamespace cg = cooperative_groups;\n"
+            f"__global__ void custom_kernel_{name}(\n" + ",\n".join(params) + ") {\n"
+            + "\n".join(consts) + "\n" + src.source + "\n}\n}  // namespace mlx::core::cu\n")
+
+
+def translation_unit(body):
+    """All instances of one body in one file (the header once, as in one MLX module,
+    where it is included once per kernel: the header must also survive that)."""
+    src = load("cuda", body)
+    parts = [MLX_HEADER, src.header]
+    for i, targs in enumerate(instances(src.templates)):
+        parts.append(kernel_text(src, f"{src.name}_{i}", targs))
+    return "\n".join(parts), len(parts) - 2
+
+
+def compile_one(nvcc, path, arch):
+    cmd = [nvcc, "-std=c++17", f"-arch={arch}", "-c", "-o", os.devnull, str(path)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    return r.returncode == 0, (r.stdout + r.stderr).strip(), cmd
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nvcc", default=os.environ.get("NVCC", "nvcc"))
+    ap.add_argument("--arch", nargs="+", default=["sm_90", "sm_80"])
+    ap.add_argument("--keep", help="write the generated .cu files to this folder")
+    args = ap.parse_args(argv)
+    if shutil.which(args.nvcc) is None:
+        print(f"check_cuda_kernels: {args.nvcc} not found", file=sys.stderr)
+        return 2
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mlxs_cuda_"))
+    work.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for body in bodies():
+        text, n = translation_unit(body)
+        path = work / f"{body}.cu"
+        path.write_text(text)
+        jobs += [(body, n, path, arch) for arch in args.arch]
+    failed = []
+    with open(work / "nvcc.log", "w") as log, \
+            ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = pool.map(lambda j: compile_one(args.nvcc, j[2], j[3]), jobs)
+        for (body, n, _, arch), (ok, out, cmd) in zip(jobs, results):
+            log.write(f"$ {' '.join(cmd)}\n{out}\n")
+            print(f"{'ok  ' if ok else 'FAIL'} {body:12s} {arch}  ({n} instances)")
+            if not ok:
+                failed.append((body, arch))
+                print(out[-4000:], file=sys.stderr)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    if failed:
+        print(f"{len(failed)} failed: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
