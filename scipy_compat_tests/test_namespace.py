@@ -1,16 +1,62 @@
-"""Every public name of scipy.sparse exists in mlx_sparse.sparse.
-
-A name may be missing only if it is listed in NOT_SUPPORTED with the reason it
-cannot be offered; the list is meant to stay empty."""
+"""Every public name of scipy.sparse and scipy.sparse.linalg has a row in
+docs/supported.md; the names marked yes there exist here with SciPy's signatures,
+the names marked no carry their reason."""
 import inspect
+import pathlib
+import re
 import warnings
 
 import pytest
 import scipy.sparse as ssp
+import scipy.sparse.linalg as sspla
 
 import mlx_sparse.sparse as msp
 
-NOT_SUPPORTED = {}
+SUPPORTED_MD = pathlib.Path(__file__).resolve().parents[1] / "docs" / "supported.md"
+
+
+def _doc_table(section):
+    """{name: (status, notes)} from the table under `## section` in supported.md."""
+    text = SUPPORTED_MD.read_text()
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        for name in re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", cells[0]):
+            rows[name] = (cells[1], cells[3])
+    return rows
+
+
+SPARSE_DOC = _doc_table("scipy.sparse")
+LINALG_DOC = _doc_table("scipy.sparse.linalg")
+NOT_SUPPORTED = {n: notes for n, (status, notes) in SPARSE_DOC.items() if status == "no"}
+
+
+@pytest.mark.parametrize("module,doc", [(ssp, SPARSE_DOC), (sspla, LINALG_DOC)],
+                         ids=["sparse", "linalg"])
+def test_every_scipy_name_documented(module, doc):
+    missing = sorted(set(module.__all__) - set(doc))
+    assert not missing, f"docs/supported.md lacks rows for {missing}"
+    assert set(doc) <= set(module.__all__), sorted(set(doc) - set(module.__all__))
+    for name, (status, notes) in doc.items():
+        assert status in ("yes", "no"), (name, status)
+        if status == "no":
+            assert notes, f"{name} is marked unsupported without a reason"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (st, _) in LINALG_DOC.items()
+                                        if st == "yes"))
+def test_linalg_name_exists(name):
+    import mlx_sparse.sparse.linalg as mspla
+    assert hasattr(mspla, name), f"mlx_sparse.sparse.linalg lacks {name}"
+    theirs = getattr(sspla, name)
+    if inspect.isfunction(theirs):
+        tp = [(p.name, p.kind) for p in inspect.signature(theirs).parameters.values()]
+        op = [(p.name, p.kind)
+              for p in inspect.signature(getattr(mspla, name)).parameters.values()]
+        assert op == tp, f"{name}: our parameters {op} != SciPy's {tp}"
 
 # SciPy's deprecated modules (scipy.sparse.csr, ...), kept as aliases
 DEPRECATED_MODULES = ("base", "bsr", "compressed", "construct", "coo", "csc", "csr",
