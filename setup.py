@@ -1,9 +1,17 @@
-"""Builds the C++ extension mlx_sparse._native; project metadata is in pyproject.toml."""
+"""Builds the C++ extension mlx_sparse._native; project metadata is in pyproject.toml.
+
+The extension is several translation units compiled in parallel (pybind11's
+ParallelCompile; MLX_SPARSE_BUILD_JOBS or NPY_NUM_BUILD_JOBS sets the jobs, default: all
+cores). No -march flags: the wheel must run on any CPU of its architecture.
+"""
 import glob
+import os
 import sys
 
-from pybind11.setup_helpers import Pybind11Extension, build_ext
+from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext, naive_recompile
 from setuptools import setup
+
+ParallelCompile("MLX_SPARSE_BUILD_JOBS", default=0, needs_recompile=naive_recompile).install()
 
 if sys.platform == "win32":
     compile_args, link_args = ["/O2"], []
@@ -13,7 +21,7 @@ else:
 
 native = Pybind11Extension(
     "mlx_sparse._native",
-    ["csrc/module.cpp"],
+    sorted(glob.glob("csrc/*.cpp")),
     depends=sorted(glob.glob("csrc/*.hpp")),
     cxx_std=17,
     extra_compile_args=compile_args,

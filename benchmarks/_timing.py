@@ -42,3 +42,18 @@ def table(rows, header):
     fmt = "  ".join(f"{{:>{w}}}" for w in widths)
     lines = [fmt.format(*header)] + [fmt.format(*r) for r in rows]
     return "\n".join(lines)
+
+
+def interleaved_ms(fns, repeat=7, warmup=1):
+    """Median wall times (ms) of several functions measured round-robin in the same loop,
+    so that a busy machine slows them alike; MLX results are evaluated inside the timing."""
+    for f in fns:
+        for _ in range(warmup):
+            _eval(f())
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for f, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            _eval(f())
+            ts.append((time.perf_counter() - t0) * 1e3)
+    return [statistics.median(ts) for ts in times]

@@ -1,11 +1,14 @@
 """SpMV and SpMM (k = 8) on an NVIDIA GPU: mlx_sparse's kernels against CuPy
 (cupyx.scipy.sparse, i.e. cuSPARSE) and torch.sparse (CSR), same matrices, one run.
 
-    python benchmarks/gpu_spmv.py [--reps 50] [--only poisson,uniform] [--sweep] [--json F]
+    python benchmarks/gpu_spmv.py [--reps 50] [--only poisson,uniform] [--compare] [--sweep]
+                                  [--json F]
 
 Matrices (float32 values, int32 indices): 2-D Poisson 5-point stencil on 2048^2
-(4.2M rows), uniform random 4M x 4M with 16 per row, power-law row lengths (2M rows,
-~32M nonzeros, Pareto tail), 1M rows of 4 plus 8 rows of 100k, and a tiny 128 x 128.
+(4.2M rows), a 3-D 27-point stencil on 100^3, a FEM-like matrix of 3x3 blocks (9-point
+stencil on a 600^2 grid, 3 unknowns per node), uniform random 4M x 4M with 16 per row,
+power-law row lengths (2M rows, ~32M nonzeros, Pareto tail), 1M rows of 4 plus 8 rows
+of 100k, and a tiny 128 x 128.
 
 Times are medians over --trials runs. "kernel ms" is one product's share of --reps
 products evaluated together (MLX: one mx.eval of --reps products built beforehand;
@@ -13,8 +16,11 @@ CuPy / torch: --reps calls between two CUDA events), so launch overhead is amort
 "1-call ms" is one product plus its evaluation, launch and sync included. GB/s counts
 the fewest bytes a product must move (A once, x and y once) over kernel time, beside
 the device-to-device copy bandwidth (read + write) measured in the same run.
---sweep also times other layouts than the default (gpu_impl.TUNING): SpMV spmv_rows
-(LANES, BATCH), spmv_warp "w"(SHORT, GL, BATCH), SpMM (LANES, VEC, BATCH).
+--compare also times the SpMV kernels the default chooses between: "warp" (the row
+kernel spmv_warp, with spmv_heads for long rows) and "merge" (merge path: spmv_carry +
+spmv_merge, tiles of 256 * V items, V = 4, 8, 16). --sweep also times other layouts
+than the default (gpu_impl.TUNING): SpMV spmv_rows (LANES, BATCH), spmv_warp
+"w"(SHORT, GL, BATCH), SpMM (LANES, VEC, BATCH).
 """
 import argparse
 import json
@@ -45,6 +51,47 @@ def poisson2d(m, rng):
     vals = np.where(np.array(offs) == 0, 4.0, -1.0)[None, :].repeat(n, 0)
     indptr = np.concatenate([[0], np.cumsum(valid.sum(1))]).astype(np.int32)
     return indptr, cols[valid].astype(np.int32), vals[valid].astype(np.float32), n, n
+
+
+def stencil27(m, rng):
+    """3-D 27-point stencil on an m^3 grid."""
+    n = m ** 3
+    i = np.arange(n, dtype=np.int64)
+    a, b, c = i // (m * m), (i // m) % m, i % m
+    cols, valid = [], []
+    for da in (-1, 0, 1):
+        for db in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                cols.append(i + da * m * m + db * m + dc)
+                valid.append((a + da >= 0) & (a + da < m) & (b + db >= 0) & (b + db < m)
+                             & (c + dc >= 0) & (c + dc < m))
+    cols, valid = np.stack(cols, 1), np.stack(valid, 1)
+    vals = np.where(cols == i[:, None], 26.0, -1.0)
+    indptr = np.concatenate([[0], np.cumsum(valid.sum(1))]).astype(np.int32)
+    return indptr, cols[valid].astype(np.int32), vals[valid].astype(np.float32), n, n
+
+
+def fem_blocks(m, rng):
+    """FEM-like: 3x3 blocks on the pattern of a 9-point stencil on an m^2 grid."""
+    nodes = m * m
+    i = np.arange(nodes, dtype=np.int64)
+    a, b = i // m, i % m
+    cols, valid = [], []
+    for da in (-1, 0, 1):
+        for db in (-1, 0, 1):
+            cols.append(i + da * m + db)
+            valid.append((a + da >= 0) & (a + da < m) & (b + db >= 0) & (b + db < m))
+    cols, valid = np.stack(cols, 1), np.stack(valid, 1)
+    node_lens = valid.sum(1)
+    node_ptr = np.concatenate([[0], np.cumsum(node_lens)])
+    block_cols = (3 * cols[valid][:, None] + np.arange(3)).ravel()  # a node's 3 columns
+    lens = np.repeat(3 * node_lens, 3)  # each node gives 3 rows of 3 * its neighbours
+    indptr = np.concatenate([[0], np.cumsum(lens)])
+    starts = np.repeat(3 * node_ptr[:-1], 3)
+    src = np.repeat(starts - indptr[:-1], lens) + np.arange(indptr[-1])
+    indices = block_cols[src].astype(np.int32)
+    data = rng.standard_normal(indices.size).astype(np.float32)
+    return indptr.astype(np.int32), indices, data, 3 * nodes, 3 * nodes
 
 
 def _from_lengths(lens, n_cols, rng):
@@ -81,6 +128,8 @@ def tiny(rng):
 
 MATRICES = {
     "poisson2d_2048": lambda rng: poisson2d(2048, rng),
+    "stencil27_100": lambda rng: stencil27(100, rng),
+    "fem3x3_600": lambda rng: fem_blocks(600, rng),
     "uniform_4M_16": lambda rng: uniform(4 * 2**20, 16, rng),
     "powerlaw_2M": lambda rng: powerlaw(2 * 2**20, rng),
     "longrows_1M": lambda rng: long_rows(2**20, rng),
@@ -164,6 +213,9 @@ def main():
     ap.add_argument("--trials", type=int, default=7)
     ap.add_argument("--only", default="", help="comma-separated matrix names")
     ap.add_argument("--sweep", action="store_true", help="time every kernel variant")
+    ap.add_argument("--ops", default="spmv,spmm", help="spmv, spmm or both")
+    ap.add_argument("--compare", action="store_true",
+                    help="time both SpMV kernel families (warp, merge) beside the default")
     ap.add_argument("--json", help="write all numbers here")
     args = ap.parse_args()
 
@@ -208,11 +260,16 @@ def main():
 
         a_bytes = nnz * 8 + (n_rows + 1) * 4
         for op, k in (("spmv", 1), ("spmm", K)):
+            if op not in args.ops.split(","):
+                continue
             nbytes = a_bytes + (n_cols + n_rows) * 4 * k
             if op == "spmv":
                 f_mlx = lambda: gpu_impl.compressed_matvec(n_rows, n_cols, m_ip, m_ix, m_d, m_x)
                 f_cp, f_t = (lambda: A_cp @ x_cp), (lambda: A_t @ x_t)
-                variants = [{}] + ([{"spmv_kernel": "rows", "spmv_lanes": a, "spmv_batch": b}
+                variants = [{}] + ([{"spmv_kernel": "warp"}] + [
+                    {"spmv_kernel": "merge", "spmv_merge_v": v} for v in (4, 8, 16)]
+                    if args.compare or args.sweep else []) + (
+                                   [{"spmv_kernel": "rows", "spmv_lanes": a, "spmv_batch": b}
                                     for a, b in ((2, 4), (8, 2))] +
                                    [{"spmv_kernel": "warp", "spmv_short": a, "spmv_gl": b,
                                      "spmv_batch": c}
@@ -241,7 +298,9 @@ def main():
                     gpu_impl.TUNING.update({kn: None for kn in var})
                 err = np.linalg.norm(np.asarray(y).astype(np.float64) - ref) / np.linalg.norm(ref)
                 label = ",".join(f"{v}" for v in var.values()).replace("warp,", "w").replace(
-                    "rows,", "r") or "auto"
+                    "rows,", "r").replace("merge,", "merge v") or "auto"
+                if not var and op == "spmv":
+                    label = "auto:" + gpu_impl._spmv_kind(m_ip, nnz, n_rows)
                 rec = dict(matrix=name, rows=n_rows, nnz=nnz, op=op, variant=label,
                            mlx_ms=m_ms, mlx_1call_ms=m_1, cupy_ms=c_ms, cupy_1call_ms=c_1,
                            torch_ms=t_ms, torch_1call_ms=t_1, bytes=nbytes,

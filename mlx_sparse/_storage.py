@@ -29,6 +29,10 @@ class Compressed:
     shape: tuple
     sorted_indices: bool = False  # known sorted within each slice
     canonical: bool = False       # known sorted and free of duplicates
+    # SciPy trusts a flag the user sets, False included: these record a False set
+    # by the user (otherwise a False flag means "not known", computed on demand)
+    not_sorted: bool = False
+    not_canonical: bool = False
 
     major_axis = None  # set by CSR / CSC
 

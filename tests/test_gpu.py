@@ -7,6 +7,10 @@ the same text) run anywhere. On an NVIDIA machine:
 
     MLX_SPARSE_TEST_DEVICE=gpu python -m pytest tests/test_gpu.py
 
+With pytest-xdist (-n N) and MLX_PTX_CACHE_DIR set, each worker gets its own MLX kernel
+cache folder beneath it (MLX writes its cache files in place, so workers sharing one
+could read a half-written file).
+
 Matrices: random, mostly empty rows, 1 x N, 0 rows, 0 columns, no nonzeros, one column,
 unsorted duplicates, and a few rows far longer than the rest (which take the kernels'
 long-row path), each with int32 and int64 indices; values of every dtype a GPU has.
@@ -20,7 +24,12 @@ import numpy as np
 import pytest
 import scipy.sparse as ssp
 
-from mlx_sparse import _ops, kernels
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("MLX_PTX_CACHE_DIR"):
+    # before MLX compiles anything in this process (it reads the variable once)
+    os.environ["MLX_PTX_CACHE_DIR"] = os.path.join(os.environ["MLX_PTX_CACHE_DIR"],
+                                                   os.environ["PYTEST_XDIST_WORKER"])
+
+from mlx_sparse import _ops, kernels  # noqa: E402
 from mlx_sparse._ops import gpu_impl
 
 HAS_GPU = mx.cuda.is_available() or mx.metal.is_available()
@@ -298,6 +307,11 @@ def test_grid_stride_loops(monkeypatch, rng, on_gpu):
     _run_matvec("long_rows", "int32", "float32", rng, True)
     monkeypatch.setitem(gpu_impl.TUNING, "spmv_kernel", "rows")
     _run_matvec("long_rows", "int32", "float32", rng, False)
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_kernel", "merge")
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_merge_v", 1)
+    _run_matvec("long_rows", "int32", "float32", rng, False)
+    _run_matvec("empty_rows", "int32", "float32", rng, False)
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_kernel", None)
     _run_matmat("long_rows", "int32", "float32", 8, rng, False)
     _run_matmat("long_rows", "int32", "float32", 8, rng, True)
 
@@ -331,6 +345,52 @@ def test_matvec_warp_kernel(layout, monkeypatch, rng, on_gpu):
 
 
 @needs_gpu
+@pytest.mark.parametrize("v", [1, 2, 8])
+def test_matvec_merge_path(v, monkeypatch, rng, on_gpu):
+    # spmv_split / spmv_carry / spmv_merge with tiles of 256 * v items: v = 1 makes the
+    # long rows span many tiles, and empty rows fill whole tiles.
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_kernel", "merge")
+    monkeypatch.setitem(gpu_impl.TUNING, "spmv_merge_v", v)
+    for kind in KINDS:
+        _run_matvec(kind, "int32", "float32", rng, False)
+    _run_matvec("long_rows", "int64", "float32", rng, False)
+    for val in ("bool", "int8", "int64", "uint64", "float16", "bfloat16", "complex64"):
+        _run_matvec("long_rows", "int32", val, rng, False)
+    for kind in ("long_rows", "empty_rows", "zero_cols"):
+        n_rows, n_cols, indptr, _, data, ref, absref = operands(kind, "int32", "int16", rng)
+        got = gpu_impl.compressed_reduce_major("sum", n_rows, indptr, data)
+        check("int16", got, np.asarray(ref @ np.ones(n_cols, dtype=ref.dtype)), None)
+
+
+@needs_gpu
+def test_merge_path_is_chosen_for_uneven_rows(rng, on_gpu):
+    n_rows, n_cols, indptr, indices, _, _, _ = operands("long_rows", "int32", "float32", rng)
+    assert gpu_impl._spmv_kind(indptr, indices.shape[0], n_rows) == "merge"
+    n_rows, n_cols, indptr, indices, _, _, _ = operands("random", "int32", "float32", rng)
+    assert gpu_impl._spmv_kind(indptr, indices.shape[0], n_rows) == "warp"
+
+
+@needs_gpu
+def test_matvec_inf_in_x_stays_in_its_rows(rng, on_gpu):
+    # Padding loads must not add 0 * x[0]: with x[0] = inf only rows holding column 0
+    # may be inf / nan (every SpMV kernel).
+    for kernel in ("merge", "warp", "rows"):
+        gpu_impl.TUNING["spmv_kernel"] = kernel
+        try:
+            n_rows, n_cols, indptr, indices, data, ref, _ = operands("long_rows", "int32",
+                                                                     "float32", rng)
+            x = np.ones(n_cols, np.float32)
+            x[0] = np.inf
+            got = np.asarray(gpu_impl.compressed_matvec(n_rows, n_cols, indptr, indices, data,
+                                                        mx.array(x)))
+        finally:
+            gpu_impl.TUNING["spmv_kernel"] = None
+        touches0 = np.array([0 in ref.indices[a:b] for a, b in zip(ref.indptr[:-1],
+                                                                   ref.indptr[1:])])
+        assert np.isfinite(got[~touches0]).all(), kernel
+
+
+@needs_gpu
 @pytest.mark.parametrize("layout", [(1, 1, 1), (2, 4, 4), (8, 1, 2), (4, 2, 4)])
 def test_matmat_layouts(layout, monkeypatch, rng, on_gpu):
     for name, v in zip(("spmm_lanes", "spmm_vec", "spmm_batch"), layout):
@@ -344,7 +404,7 @@ def test_matvec_is_deterministic(rng, on_gpu):
     n_rows, n_cols, indptr, indices, data, _, _ = operands("long_rows", "int32", "float32", rng)
     x = mx.array(rng.standard_normal(n_cols).astype(np.float32))
     runs = [gpu_impl.compressed_matvec(n_rows, n_cols, indptr, indices, data, x)
-            for _ in range(3)]
+            for _ in range(3)]  # long_rows: the merge path
     X = mx.array(rng.standard_normal((n_cols, 8)).astype(np.float32))
     mm = [gpu_impl.compressed_matmat(n_rows, n_cols, indptr, indices, data, X)
           for _ in range(3)]
@@ -390,3 +450,66 @@ def test_public_products_on_gpu(fmt, rng, on_gpu):
     np.testing.assert_allclose(np.asarray(A @ mx.array(X)), S @ X, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(np.asarray(A.sum(axis=1)).ravel(),
                                np.asarray(S.sum(axis=1)).ravel(), rtol=1e-4, atol=1e-5)
+
+
+# ======================================================================================
+# plain-MLX-op fallbacks on the GPU: 64-bit integer values and indices (MLX 0.32's CUDA
+# scatter has no int64/uint64 add, so those sums must not go through one)
+# ======================================================================================
+@needs_gpu
+@pytest.mark.parametrize("val", ["int64", "uint64", "int32", "float32"])
+@pytest.mark.parametrize("idx", ["int32", "int64"])
+def test_structural_fallbacks_64bit(val, idx, rng, on_gpu):
+    from mlx_sparse._ops import mlx_impl as M
+    mdt, _, _ = DTYPES[val]
+    npv = _NP_OUT.get(val, np.float32)
+    idt = {"int32": mx.int32, "int64": mx.int64}[idx]
+    m, n, nnz = 37, 23, 400
+    row, col = rng.integers(0, m, nnz), rng.integers(0, n, nnz)
+    vals = rng.integers(0 if val.startswith("u") else -9, 10, nnz).astype(npv)
+    if val.endswith("64"):
+        vals[:5] = np.array([2**40 + 3, 2**62, 7, 2**33, 1], dtype=npv)  # beyond 32 bits
+    ref = ssp.coo_matrix((vals, (row, col)), shape=(m, n)).tocsr()
+    ref.sum_duplicates()
+    mrow, mcol, mval = mx.array(row).astype(idt), mx.array(col).astype(idt), mx.array(vals)
+    assert mval.dtype == mdt
+
+    ip, ix, dv = M.coo_to_compressed(m, n, mrow, mcol, mval)
+    assert ip.dtype == ix.dtype == idt and dv.dtype == mdt
+    np.testing.assert_array_equal(np.asarray(ip), ref.indptr)
+    np.testing.assert_array_equal(np.asarray(ix), ref.indices)
+    np.testing.assert_array_equal(np.asarray(dv), ref.data)
+
+    dense = M.coo_to_dense(m, n, mrow, mcol, mval)
+    np.testing.assert_array_equal(np.asarray(dense), ref.toarray())
+    np.testing.assert_array_equal(np.asarray(M.compressed_to_dense(m, n, ip, ix, dv)),
+                                  ref.toarray())
+
+    # unsorted rows with duplicates: sort, then merge
+    order = np.argsort(row, kind="stable")
+    uptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=m))])
+    uix, uval = mx.array(col[order]).astype(idt), mx.array(vals[order])
+    sidx, sval = M.sort_indices(mx.array(uptr).astype(idt), uix, uval, n)
+    dptr, didx, dval = M.sum_duplicates(mx.array(uptr).astype(idt), sidx, sval)
+    np.testing.assert_array_equal(np.asarray(dptr), ref.indptr)
+    np.testing.assert_array_equal(np.asarray(didx), ref.indices)
+    np.testing.assert_array_equal(np.asarray(dval), ref.data)
+
+    tptr, tidx, tval = M.compressed_transpose(m, n, ip, ix, dv)
+    refT = ref.T.tocsr()
+    np.testing.assert_array_equal(np.asarray(tptr), refT.indptr)
+    np.testing.assert_array_equal(np.asarray(tidx), refT.indices)
+    np.testing.assert_array_equal(np.asarray(tval), refT.data)
+
+    for k in (-3, 0, 4):
+        np.testing.assert_array_equal(np.asarray(M.compressed_diagonal(k, m, n, ip, ix, dv)),
+                                      ref.diagonal(k))
+    eptr, eidx, edat = M.eliminate_zeros(ip, ix, dv)
+    ref0 = ref.copy()
+    ref0.eliminate_zeros()
+    np.testing.assert_array_equal(np.asarray(eptr), ref0.indptr)
+    np.testing.assert_array_equal(np.asarray(edat), ref0.data)
+    fptr, fidx, fdat = M.dense_to_compressed(dense, idt)
+    np.testing.assert_array_equal(np.asarray(fptr), ref0.indptr)
+    np.testing.assert_array_equal(np.asarray(fidx), ref0.indices)
+    np.testing.assert_array_equal(np.asarray(fdat), ref0.data)

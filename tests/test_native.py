@@ -575,7 +575,8 @@ def test_sort_long_slices(length, span):
     indptr = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])
     indices = rng.integers(-span, span, indptr[-1])
-    indices[::3] = indices[1::3][: len(indices[::3])]  # ties: stability
+    ties = indices[1::3]
+    indices[::3][: ties.size] = ties  # ties: stability (indices[::3] may be one longer)
     values = np.arange(indptr[-1], dtype=np.float64)
     si, sd = native.sort_indices(indptr, indices, values, "float64")
     major = np.repeat(np.arange(len(counts)), counts)
@@ -597,3 +598,290 @@ def test_entries_past_indptr_end_are_ignored():
     np.testing.assert_array_equal(sd, [2.0, 1.0, 3.0])
     ptr, idx, val = native.sum_duplicates(indptr, indices, data, "float64")
     np.testing.assert_array_equal(idx, [1, 0, 1])
+
+
+# ----------------------------------------------------------------- products (products.hpp)
+# Oracles compute in NumPy in the kernels' accumulation type (float32 for float16 and
+# bfloat16, rounded once at the end), in the kernels' summation order, so results agree
+# to the bit (floats within a few ulps, for safety against reassociation).
+
+def _compute(values, vtype):
+    """Values in the accumulation dtype."""
+    if vtype == "bfloat16":
+        return bf16_to_f32(values)
+    if vtype == "float16":
+        return values.astype(np.float32)
+    return values
+
+
+def _store(x, vtype):
+    """Accumulated values rounded back to the stored dtype."""
+    if vtype == "bfloat16":
+        return f32_to_bf16(x)
+    return np.asarray(x).astype(storage_dtype(vtype))
+
+
+def _assert_close(got, want, vtype):
+    assert got.dtype == storage_dtype(vtype) and got.shape == want.shape
+    if vtype in ("float32", "complex64"):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    elif vtype in ("float64", "complex128"):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+    else:  # exact: integers wrap, bool is OR of ANDs, halves round once
+        np.testing.assert_array_equal(got, want)
+
+
+def _products(a, b, vtype):
+    with np.errstate(all="ignore"):
+        return _compute(a, vtype) * _compute(b, vtype)
+
+
+PROD_SHAPES = [(0, 0, 0), (1, 7, 12), (9, 1, 14), (6, 5, 0), (13, 11, 60), (40, 3, 150), (3, 50, 80)]
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_matvec_matmat(vtype, idx_dtype):
+    rng = np.random.default_rng(20)
+    for n_major, n_minor, nnz in PROD_SHAPES:
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        major = np.repeat(np.arange(n_major), np.diff(indptr))
+        acc_dt = _compute(values[:0], vtype).dtype
+        for k in (None, 3):
+            for transposed in (False, True):
+                n_in, n_out = (n_major, n_minor) if transposed else (n_minor, n_major)
+                X = random_values(rng, vtype, n_in * (k or 1))
+                X = X if k is None else X.reshape(n_in, k)
+                pos_in, pos_out = (major, indices) if transposed else (indices, major)
+                Xc = _compute(X, vtype)
+                prods = _products(values if k is None else values[:, None], Xc[pos_in], vtype)
+                want = np.zeros((n_out,) if k is None else (n_out, k), acc_dt)
+                with np.errstate(all="ignore"):
+                    np.add.at(want, pos_out, prods)
+                name = ("compressed_matvec" if k is None else "compressed_matmat") + ("_t" if transposed else "")
+                got = getattr(native, name)(n_major, n_minor, indptr, indices, values, X, vtype)
+                _assert_close(got, _store(want, vtype), vtype)
+
+
+def _matmul_oracle(n_major, n_minor, a, b, vtype):
+    """All products in Gustavson's order, summed per (row, col) in that order; zero sums dropped."""
+    (ap, ai, av), (bp, bi, bv) = a, b
+    rows, cols, prods = [], [], []
+    a_major = np.repeat(np.arange(n_major), np.diff(ap))
+    for p in range(len(ai)):
+        k = ai[p]
+        s, e = bp[k], bp[k + 1]
+        rows.append(np.full(e - s, a_major[p]))
+        cols.append(bi[s:e])
+        prods.append(_products(av[p:p + 1], bv[s:e], vtype))
+    acc_dt = _compute(av[:0], vtype).dtype
+    if rows:
+        rows, cols, prods = np.concatenate(rows), np.concatenate(cols), np.concatenate(prods).astype(acc_dt)
+    else:
+        rows, cols, prods = np.zeros(0, int), np.zeros(0, int), np.zeros(0, acc_dt)
+    key = rows.astype(np.int64) * max(n_minor, 1) + cols
+    uniq, inv = np.unique(key, return_inverse=True)
+    sums = np.zeros(len(uniq), acc_dt)
+    with np.errstate(all="ignore"):
+        np.add.at(sums, inv, prods)
+    sums = _store(sums, vtype)
+    keep = is_nonzero(sums, vtype)
+    uniq, sums = uniq[keep], sums[keep]
+    indptr = np.zeros(n_major + 1, np.int64)
+    np.cumsum(np.bincount(uniq // max(n_minor, 1), minlength=n_major)[:n_major], out=indptr[1:])
+    return indptr, uniq % max(n_minor, 1), sums
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_matmul(vtype, idx_dtype):
+    rng = np.random.default_rng(21)
+    for n_major, n_inner, nnz in PROD_SHAPES:
+        n_minor = int(rng.integers(1, 9))
+        a = random_compressed(rng, n_major, n_inner, nnz, idx_dtype, vtype)  # unsorted, duplicates
+        b = random_compressed(rng, n_inner, n_minor, int(rng.integers(0, 40)), idx_dtype, vtype)
+        ptr, idx, val = native.compressed_matmul(n_major, n_inner, n_minor, *a, *b, vtype)
+        want_ptr, want_idx, want_val = _matmul_oracle(n_major, n_minor, a, b, vtype)
+        assert ptr.dtype == idx_dtype and idx.dtype == idx_dtype
+        np.testing.assert_array_equal(ptr, want_ptr)
+        np.testing.assert_array_equal(idx, want_idx)
+        _assert_close(val, want_val, vtype)
+
+
+def test_matmul_matches_scipy():
+    rng = np.random.default_rng(22)
+    A = sp.random_array((300, 200), density=0.03, rng=rng, format="csr")
+    B = sp.random_array((200, 250), density=0.03, rng=rng, format="csr")
+    C = (A @ B).tocsr()
+    C.sort_indices()
+    ptr, idx, val = native.compressed_matmul(300, 200, 250, A.indptr, A.indices, A.data,
+                                             B.indptr, B.indices, B.data, "float64")
+    np.testing.assert_array_equal(ptr, C.indptr)
+    np.testing.assert_array_equal(idx, C.indices)
+    np.testing.assert_allclose(val, C.data, rtol=1e-13)
+    # exact cancellation: not stored (as SciPy)
+    one = np.array([0, 2], np.int32)
+    ptr, idx, val = native.compressed_matmul(1, 2, 1, one, np.array([0, 1], np.int32), np.array([1.0, -1.0]),
+                                             np.array([0, 1, 2], np.int32), np.array([0, 0], np.int32),
+                                             np.array([2.0, 2.0]), "float64")
+    assert ptr.tolist() == [0, 0] and idx.size == 0 and val.size == 0
+
+
+def _canonical(rng, n_major, n_minor, nnz, idx_dtype, vtype):
+    major, minor, values = random_coo(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+    return native.coo_to_compressed(n_major, n_minor, major, minor, values, vtype)
+
+
+def _dense_of(n_major, n_minor, ptr, idx, val):
+    """(values as a dense array, mask of stored positions) of a canonical matrix."""
+    d = np.zeros((n_major, n_minor), val.dtype)
+    m = np.zeros((n_major, n_minor), bool)
+    major = np.repeat(np.arange(n_major), np.diff(ptr))
+    d[major, idx] = val
+    m[major, idx] = True
+    return d, m
+
+
+def _binop_oracle(op, a, b, vtype):
+    x, y = _compute(a, vtype), _compute(b, vtype)
+    with np.errstate(all="ignore"):
+        if vtype == "bool" and op in ("add", "sub", "mul"):
+            return {"add": x | y, "sub": x != y, "mul": x & y}[op]
+        if op in ("add", "sub", "mul"):
+            return _store({"add": np.add, "sub": np.subtract, "mul": np.multiply}[op](x, y), vtype)
+        if op == "maximum":
+            return np.where(x < y, b, a)
+        if op == "minimum":
+            return np.where(y < x, b, a)
+        return {"ne": np.not_equal, "lt": np.less, "gt": np.greater, "le": np.less_equal,
+                "ge": np.greater_equal}[op](x, y)
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_binop(vtype, idx_dtype):
+    rng = np.random.default_rng(23)
+    complex_ = vtype.startswith("complex")
+    for n_major, n_minor, nnz in PROD_SHAPES:
+        a = _canonical(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        b = _canonical(rng, n_major, n_minor, int(rng.integers(0, nnz + 1)), idx_dtype, vtype)
+        if len(b[1]) and len(a[1]):  # some positions with equal values (sub/ne give zero)
+            b[2][: min(3, len(b[2]))] = a[2][: min(3, len(b[2]))]
+        da, ma = _dense_of(n_major, n_minor, *a)
+        db, mb = _dense_of(n_major, n_minor, *b)
+        union = ma | mb
+        for op in ("add", "sub", "mul", "maximum", "minimum", "ne", "lt", "gt", "le", "ge"):
+            if complex_ and op not in ("add", "sub", "mul", "ne"):
+                with pytest.raises(TypeError):
+                    native.compressed_binop(op, n_major, n_minor, *a, *b, vtype)
+                continue
+            ptr, idx, val = native.compressed_binop(op, n_major, n_minor, *a, *b, vtype)
+            res = _binop_oracle(op, da, db, vtype)
+            keep = union & is_nonzero(res, "bool" if res.dtype == bool else vtype)
+            rows, cols = np.nonzero(keep)
+            want_ptr = np.zeros(n_major + 1, np.int64)
+            np.cumsum(np.bincount(rows, minlength=n_major)[:n_major], out=want_ptr[1:])
+            np.testing.assert_array_equal(ptr, want_ptr, err_msg=op)
+            np.testing.assert_array_equal(idx, cols, err_msg=op)
+            assert ptr.dtype == idx_dtype and idx.dtype == idx_dtype
+            want = res[rows, cols]
+            if want.dtype == bool:
+                assert val.dtype == bool and val.all()
+            else:
+                assert val.dtype == storage_dtype(vtype)
+                np.testing.assert_array_equal(val, want, err_msg=op)
+
+
+def _reduce_oracle(op, n, groups, values, vtype):
+    x = _compute(values, vtype)
+    if op == "sum":
+        out = np.zeros(n, x.dtype)
+        with np.errstate(all="ignore"):
+            np.add.at(out, groups, x)
+        return _store(out, vtype)
+    if x.dtype.kind in "fc":
+        init = -np.inf if op == "max" else np.inf
+    elif x.dtype == bool:
+        init = op != "max"
+    else:
+        info = np.iinfo(x.dtype)
+        init = info.min if op == "max" else info.max
+    out = np.full(n, init, x.dtype)
+    (np.maximum if op == "max" else np.minimum).at(out, groups, x)
+    out[np.bincount(groups, minlength=n)[:n] == 0] = 0
+    return _store(out, vtype)
+
+
+@pytest.mark.parametrize("vtype", VTYPES)
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_reduce(vtype, idx_dtype):
+    rng = np.random.default_rng(24)
+    for n_major, n_minor, nnz in PROD_SHAPES:
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        if vtype in ("float32", "float64", "float16") and len(values):
+            values[::11] = np.nan  # max/min propagate nan
+        major = np.repeat(np.arange(n_major), np.diff(indptr))
+        for op in ("sum", "max", "min"):
+            if vtype.startswith("complex") and op != "sum":
+                with pytest.raises(TypeError):
+                    native.compressed_reduce_major(op, n_major, indptr, values, vtype)
+                continue
+            got = native.compressed_reduce_major(op, n_major, indptr, values, vtype)
+            _assert_close(got, _reduce_oracle(op, n_major, major, values, vtype), vtype)
+            got = native.compressed_reduce_minor(op, n_minor, indices, values, vtype)
+            _assert_close(got, _reduce_oracle(op, n_minor, indices, values, vtype), vtype)
+
+
+def test_products_match_scipy_and_threads_bit_identical():
+    """Above the parallel thresholds: SciPy's results, and the same bits for 1 and 2 threads."""
+    rng = np.random.default_rng(25)
+    A = sp.random_array((3000, 2000), density=0.03, rng=rng, format="csr")
+    A.data[::7] *= -1
+    x = rng.standard_normal(2000)
+    X = rng.standard_normal((2000, 4))
+    xt = rng.standard_normal(3000)
+    Xt = rng.standard_normal((3000, 4))
+    args = (3000, 2000, A.indptr, A.indices, A.data)
+    calls = {
+        "matvec": (lambda: native.compressed_matvec(*args, x, "float64"), A @ x),
+        "matvec_t": (lambda: native.compressed_matvec_t(*args, xt, "float64"), A.T @ xt),
+        "matmat": (lambda: native.compressed_matmat(*args, X, "float64"), A @ X),
+        "matmat_t": (lambda: native.compressed_matmat_t(*args, Xt, "float64"), A.T @ Xt),
+        "row sums": (lambda: native.compressed_reduce_major("sum", 3000, A.indptr, A.data, "float64"), A.sum(1)),
+        "col sums": (lambda: native.compressed_reduce_minor("sum", 2000, A.indices, A.data, "float64"), A.sum(0)),
+        "col max": (lambda: native.compressed_reduce_minor("max", 2000, A.indices, A.data, "float64"),
+                    A.max(axis=0, explicit=True).toarray().ravel()),
+        "A@A.T": (lambda: native.compressed_matmul(3000, 2000, 3000, A.indptr, A.indices, A.data,
+                                                   *(lambda T: (T.indptr, T.indices, T.data))(A.T.tocsr()),
+                                                   "float64")[2],
+                  (lambda C: (C.sort_indices(), C.data)[1])((A @ A.T).tocsr())),
+        "A+B": (lambda: native.compressed_binop("add", 3000, 2000, A.indptr, A.indices, A.data,
+                                                A.indptr, A.indices, 2 * A.data, "float64")[2], 3 * A.data),
+    }
+    before = native.num_threads()
+    try:
+        for name, (f, want) in calls.items():
+            native.set_num_threads(1)
+            one = f()
+            native.set_num_threads(2)
+            two = f()
+            assert one.tobytes() == two.tobytes(), name
+            np.testing.assert_allclose(one, np.asarray(want), rtol=1e-12, atol=1e-12, err_msg=name)
+    finally:
+        native.set_num_threads(before)
+
+
+def test_product_bad_arguments():
+    ptr, idx, val = np.array([0, 1], np.int32), np.array([5], np.int32), np.array([1.0])
+    with pytest.raises(ValueError):  # index beyond n_minor
+        native.compressed_matvec(1, 2, ptr, idx, val, np.ones(2), "float64")
+    with pytest.raises(ValueError):  # x of the wrong length
+        native.compressed_matvec(1, 9, ptr, idx, val, np.ones(2), "float64")
+    with pytest.raises(TypeError):  # x of another dtype
+        native.compressed_matvec(1, 9, ptr, idx, val, np.ones(9, np.float32), "float64")
+    with pytest.raises(ValueError):
+        native.compressed_binop("div", 1, 9, ptr, idx, val, ptr, idx, val, "float64")
+    with pytest.raises(ValueError):
+        native.compressed_reduce_major("prod", 1, ptr, val, "float64")
+    with pytest.raises(ValueError):  # B's indptr does not match n_inner
+        native.compressed_matmul(1, 9, 3, ptr, idx, val, ptr, idx, val, "float64")

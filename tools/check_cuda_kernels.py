@@ -14,12 +14,16 @@ then the kernel's `header`, then inside `namespace mlx::core::cu`
 
 (`<in>_shape` only when the source names it). This script writes the same text, with
 small stand-ins for what MLX's header provides, for a spread of template arguments
-(every value dtype, both index dtypes, several LANES / VEC), and compiles it for
-sm_90 (Hopper) and sm_80 (Ampere). Usage:
+(every value dtype, both index dtypes, several LANES / VEC / V ...), and compiles it for
+sm_90 (Hopper) and sm_80 (Ampere). By default every body goes into one translation unit
+per arch (MLX's header parsed once), compiled without optimisation (front end, code
+generation and ptxas all run: every error a kernel can have is caught, in well under a
+minute on two cores); --full compiles each body separately with optimisation, as NVRTC
+does. Errors point into bodies/*.inc (#line directives). Usage:
 
-    python tools/check_cuda_kernels.py [--nvcc nvcc] [--arch sm_90 sm_80] [--keep DIR]
+    python tools/check_cuda_kernels.py [--nvcc nvcc] [--arch sm_90 sm_80] [--full] [--keep DIR]
 
-Exit status 0 when every body compiles for every arch.
+Exit status 0 when every body compiles for every arch, 1 when one fails, 2 without nvcc.
 """
 import argparse
 import itertools
@@ -28,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -84,9 +89,9 @@ VALUE_TYPES = {
     "complex64": ("mlx::core::cu::complex64_t", "mlx::core::cu::complex64_t"),
 }
 INDEX_TYPES = ("int32_t", "int64_t")
-INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8), "CHUNK": (512,),
-               "HAS_X": (0, 1),
-               "CAP": (1 << 28,)}
+INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8),
+               "CHUNK": (512,), "HAS_X": (0, 1), "CAP": (1 << 28,), "TILE": (2048, 256),
+               "BLOCK": (256,), "V": (8, 1)}
 
 
 def instances(templates):
@@ -105,7 +110,7 @@ def instances(templates):
 
 
 def kernel_text(src, name, targs):
-    """One kernel as MLX writes it (without MLX's header)."""
+    """One kernel as MLX writes it (without MLX's header); #line points into the body."""
     params = []
     for n in src.inputs:
         params.append(f"    const {targs[src.types[n]]}* {n}")
@@ -121,23 +126,33 @@ def kernel_text(src, name, targs):
     for n in src.templates:
         v = targs[n]
         consts.append(f"  using {n} = {v};" if n in ("T", "I", "A") else f"  constexpr int {n} = {v};")
+    body_path = ROOT / "mlx_sparse" / "kernels" / "bodies" / f"{src.body}.inc"
+    body = body_path.read_text()
+    assert src.source.endswith(body)
+    source = (src.source[:-len(body)] + f'#line 1 "{body_path.relative_to(ROOT)}"\n' + body)
     return ("namespace mlx::core::cu {\nnamespace cg = cooperative_groups;\n"
             f"__global__ void custom_kernel_{name}(\n" + ",\n".join(params) + ") {\n"
-            + "\n".join(consts) + "\n" + src.source + "\n}\n}  // namespace mlx::core::cu\n")
+            + "\n".join(consts) + "\n" + source + "\n}\n}  // namespace mlx::core::cu\n")
 
 
-def translation_unit(body):
-    """All instances of one body in one file (the header once, as in one MLX module,
-    where it is included once per kernel: the header must also survive that)."""
-    src = load("cuda", body)
-    parts = [MLX_HEADER, src.header]
-    for i, targs in enumerate(instances(src.templates)):
-        parts.append(kernel_text(src, f"{src.name}_{i}", targs))
-    return "\n".join(parts), len(parts) - 2
+def translation_unit(names):
+    """All instances of the bodies ``names`` in one file, MLX's header and the
+    prelude once (they are the same for every body)."""
+    parts, n = [MLX_HEADER], 0
+    headers = {load("cuda", b).header for b in names}
+    assert len(headers) == 1, "bodies differ in header"
+    parts.append(headers.pop())
+    for body in names:
+        src = load("cuda", body)
+        for i, targs in enumerate(instances(src.templates)):
+            parts.append(kernel_text(src, f"{src.name}_{i}", targs))
+            n += 1
+    return "\n".join(parts), n
 
 
-def compile_one(nvcc, path, arch):
-    cmd = [nvcc, "-std=c++17", f"-arch={arch}", "-c", "-o", os.devnull, str(path)]
+def compile_one(nvcc, path, arch, full):
+    opt = [] if full else ["-Xcicc", "-O0", "-Xptxas", "-O0"]
+    cmd = [nvcc, "-std=c++17", f"-arch={arch}", *opt, "-c", "-o", os.devnull, str(path)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.returncode == 0, (r.stdout + r.stderr).strip(), cmd
 
@@ -147,33 +162,38 @@ def main(argv=None):
     ap.add_argument("--nvcc", default=os.environ.get("NVCC", "nvcc"))
     ap.add_argument("--arch", nargs="+", default=["sm_90", "sm_80"])
     ap.add_argument("--keep", help="write the generated .cu files to this folder")
+    ap.add_argument("--full", action="store_true",
+                    help="each body on its own, optimised (slower: minutes)")
     args = ap.parse_args(argv)
     if shutil.which(args.nvcc) is None:
         print(f"check_cuda_kernels: {args.nvcc} not found", file=sys.stderr)
         return 2
+    t0 = time.perf_counter()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mlxs_cuda_"))
     work.mkdir(parents=True, exist_ok=True)
+    groups = [[b] for b in bodies()] if args.full else [bodies()]
     jobs = []
-    for body in bodies():
-        text, n = translation_unit(body)
-        path = work / f"{body}.cu"
+    for names in groups:
+        text, n = translation_unit(names)
+        path = work / f"{names[0] if len(names) == 1 else 'all_bodies'}.cu"
         path.write_text(text)
-        jobs += [(body, n, path, arch) for arch in args.arch]
+        jobs += [(",".join(names), n, path, arch) for arch in args.arch]
     failed = []
     with open(work / "nvcc.log", "w") as log, \
             ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = pool.map(lambda j: compile_one(args.nvcc, j[2], j[3]), jobs)
-        for (body, n, _, arch), (ok, out, cmd) in zip(jobs, results):
+        results = pool.map(lambda j: compile_one(args.nvcc, j[2], j[3], args.full), jobs)
+        for (label, n, _, arch), (ok, out, cmd) in zip(jobs, results):
             log.write(f"$ {' '.join(cmd)}\n{out}\n")
-            print(f"{'ok  ' if ok else 'FAIL'} {body:12s} {arch}  ({n} instances)")
+            print(f"{'ok  ' if ok else 'FAIL'} {arch}  {n} kernel instances: {label}")
             if not ok:
-                failed.append((body, arch))
-                print(out[-4000:], file=sys.stderr)
+                failed.append((label, arch))
+                print(out[-6000:], file=sys.stderr)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     if failed:
         print(f"{len(failed)} failed: {failed}", file=sys.stderr)
         return 1
+    print(f"check_cuda_kernels: all compiled in {time.perf_counter() - t0:.0f} s")
     return 0
 
 

@@ -56,13 +56,15 @@ def has(op):
 
 
 # Tuning knobs (None: the heuristics below). The benchmark sets them to compare.
-TUNING = {"spmv_kernel": None, "spmv_lanes": None, "spmv_batch": None, "spmv_steps": None,
+TUNING = {"spmv_kernel": None, "spmv_merge_v": None, "spmv_lanes": None, "spmv_batch": None, "spmv_steps": None,
           "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None}
 
 _BLOCK = 256              # threads per threadgroup
 _GRID_CAP = 1 << 28       # threads per kind of work in a grid; kernels loop beyond it
 _CHUNK_THREADS = 1 << 18  # threads of the long-row (one warp per chunk) kernels
 _HEADS_CAP = 1 << 26      # entries of the SpMM chunk-sum buffer (sets its CHUNK)
+_MERGE_V = 8              # merge-path SpMV: items per thread of a tile (TILE = _BLOCK * V)
+_MERGE_RATIO, _MERGE_MIN = 4, 64  # merge path when the longest row > RATIO * mean + MIN
 
 _VALUE_DTYPES = (mx.bool_, mx.int8, mx.int16, mx.int32, mx.int64, mx.uint8, mx.uint16,
                  mx.uint32, mx.uint64, mx.float16, mx.bfloat16, mx.float32, mx.complex64)
@@ -158,7 +160,7 @@ def _spmv_layout(nnz, n_rows):
     SHORT 4, GL 16 (uniform and power-law rows alike)."""
     mean = nnz / max(n_rows, 1)
     steps = int(TUNING["spmv_steps"] or 16)
-    if (TUNING["spmv_kernel"] or "warp") == "warp":
+    if TUNING["spmv_kernel"] in (None, "warp", "merge"):
         short = int(TUNING["spmv_short"] or (16 if mean <= 8 else 4))
         gl = int(TUNING["spmv_gl"] or (8 if mean <= 8 else 16))
         batch = int(TUNING["spmv_batch"] or 2)
@@ -185,27 +187,43 @@ def _spmm_layout(k, nnz, n_rows):
     return int(lanes), int(vec), int(TUNING["spmm_batch"] or batch)
 
 
-_rowmax_cache = {}  # id(indptr) -> (weakref to indptr, its longest row length (1,) array)
+_indptr_cache = {}  # (id(indptr), key) -> (weakref to indptr, value)
+
+
+def _per_indptr(indptr, key, make):
+    """``make()``, computed once per indptr array and ``key`` and kept while that
+    array lives (matrices are immutable: their indptr arrays never change)."""
+    k = (id(indptr), key)
+    hit = _indptr_cache.get(k)
+    if hit is not None and hit[0]() is indptr:
+        return hit[1]
+    value = make()
+    try:
+        ref = weakref.ref(indptr, lambda _, k=k: _indptr_cache.pop(k, None))
+    except TypeError:  # not weakly referenceable: no caching
+        return value
+    _indptr_cache[k] = (ref, value)
+    return value
 
 
 def _rowmax(indptr, idt):
-    """The longest row's length as a (1,) array of dtype idt, built once per indptr
-    array and kept while that array lives; it is evaluated with the first product
-    that uses it (no host sync)."""
-    key = id(indptr)
-    hit = _rowmax_cache.get(key)
-    if hit is not None and hit[0]() is indptr and hit[1].dtype == idt:
-        return hit[1]
-    if indptr.shape[0] > 1:
-        m = mx.max(indptr[1:] - indptr[:-1]).reshape(1).astype(idt)
-    else:
-        m = mx.zeros((1,), dtype=idt)
+    """The longest row's length as a (1,) array of dtype idt (lazy: evaluated with
+    the first product that uses it, no host sync)."""
+    def make():
+        if indptr.shape[0] > 1:
+            return mx.max(indptr[1:] - indptr[:-1]).reshape(1).astype(idt)
+        return mx.zeros((1,), dtype=idt)
+    return _per_indptr(indptr, ("rowmax", idt), make)
+
+
+def _rowmax_host(indptr):
+    """The longest row's length as a Python int: one host sync per indptr array (it
+    picks the SpMV kernel), or None where no sync is allowed (mx.compile, vmap)."""
     try:
-        ref = weakref.ref(indptr, lambda _, key=key: _rowmax_cache.pop(key, None))
-    except TypeError:  # not weakly referenceable: no caching
-        return m
-    _rowmax_cache[key] = (ref, m)
-    return m
+        return _per_indptr(indptr, "rowmax_host",
+                           lambda: int(_rowmax(indptr, mx.int64).item()))
+    except Exception:  # a transform forbids the read: decide without it
+        return None
 
 
 def _as(a, dt):
@@ -219,6 +237,35 @@ def _usable(dt):
 # ----------------------------------------------------------------------------------
 # sparse x dense products and row sums
 # ----------------------------------------------------------------------------------
+def _spmv_kind(indptr, nnz, n_major):
+    """"merge" (merge path: even work per threadgroup whatever the row lengths) when
+    some row is far longer than the mean (power-law rows, a few very long rows),
+    else the row kernel of ``_spmv_layout`` ("warp" or "rows")."""
+    kind = TUNING["spmv_kernel"]
+    if kind:
+        return kind
+    longest = _rowmax_host(indptr)
+    if longest is None:
+        return "warp"
+    return "merge" if longest > _MERGE_RATIO * (nnz / max(n_major, 1)) + _MERGE_MIN else "warp"
+
+
+def _merge_row_sums(n_major, rowmax_of, indptr, indices, data, x, has_x, idt):
+    """Row sums by merge path: spmv_split (cached per indptr), spmv_carry, spmv_merge."""
+    dt, acc = data.dtype, _acc(data.dtype)
+    v = int(TUNING["spmv_merge_v"] or _MERGE_V)
+    tile = _BLOCK * v
+    n_tiles = -(-(n_major + data.shape[0]) // tile)
+    split = _per_indptr(rowmax_of, ("split", idt, tile, n_tiles), lambda: _launch(
+        "spmv_split", [indptr], ((n_tiles + 1) * 32, 1), (2 * (n_tiles + 1),), idt,
+        I=idt, TILE=tile))
+    targs = dict(T=dt, I=idt, A=acc, HAS_X=int(has_x))
+    carry = _launch("spmv_carry", [indptr, indices, data, x, split], (n_tiles * 32, 1),
+                    (n_tiles,), acc, TILE=tile, **targs)
+    return _launch("spmv_merge", [indptr, indices, data, x, split, carry],
+                   (n_tiles * _BLOCK, 1), (n_major,), dt, BLOCK=_BLOCK, V=v, **targs)
+
+
 def _row_sums(n_major, indptr, indices, data, x):
     """y[r] = sum over row r of data[p] * x[indices[p]] (x None: of data[p])."""
     dt, acc = data.dtype, _acc(data.dtype)
@@ -228,13 +275,18 @@ def _row_sums(n_major, indptr, indices, data, x):
     if not has_x:
         x = mx.zeros((1,), dtype=dt)
     nnz = data.shape[0]
+    kind = _spmv_kind(rowmax_of, nnz, n_major)
+    if kind == "merge":
+        return _merge_row_sums(n_major, rowmax_of, indptr, indices, data, x, has_x, idt)
     body, layout, lanes, chunk = _spmv_layout(nnz, n_major)
     targs = dict(T=dt, I=idt, A=acc, CHUNK=chunk, HAS_X=int(has_x), **layout)
-    if nnz > chunk:  # a row may be long: sum the long rows' later chunks first
+    longest = None if TUNING["spmv_kernel"] else _rowmax_host(rowmax_of)
+    if nnz > chunk and (longest is None or longest > chunk):
+        # a row may be long: sum the long rows' later chunks first
         n_chunks = -(-nnz // chunk)
         heads = _launch("spmv_heads", [indptr, indices, data, x, _rowmax(rowmax_of, idt)],
                         (min(n_chunks * 32, _CHUNK_THREADS), 1), (n_chunks,), acc, **targs)
-    else:
+    else:  # no row is long: the row kernel never reads heads
         heads = mx.zeros((1,), dtype=acc)
     return _launch(body, [indptr, indices, data, x, heads], (n_major * lanes, 1),
                    (n_major,), dt, **targs)

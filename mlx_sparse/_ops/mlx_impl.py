@@ -44,6 +44,7 @@ __all__ = [
 
 _INT64_MAX = 2**63 - 1
 _INT32_MAX = 2**31 - 1
+_INT64S = (mx.int64, mx.uint64)
 
 
 # --------------------------------------------------------------------------
@@ -64,15 +65,44 @@ def _exclusive_cumsum(flags, dtype):
     return mx.concatenate([head, mx.cumsum(flags.astype(dtype))])
 
 
-def _scatter_sum(size, idx, vals):
-    """Array of length ``size`` with ``vals`` summed at ``idx`` (bool: OR)."""
-    if size == 0 or idx.size == 0:
-        return mx.zeros((size,), dtype=vals.dtype)
+def _scatter_sum(size, idx, vals, ptr=None, grouped=False):
+    """Array of shape ``(size,) + vals.shape[1:]`` with the rows of ``vals``
+    summed at ``idx`` (bool: OR).
+
+    MLX 0.32's CUDA scatter has no int64/uint64 updates (add, max, min), so
+    64-bit integer values never go through one: they are grouped by slot and
+    one cumsum is differenced at the group ends (exact: integer sums wrap
+    modulo 2**64). ``ptr`` (slot boundaries, when ``idx`` is
+    ``expand_indptr(ptr)``) or ``grouped`` (``idx`` non-decreasing) say the
+    entries already come grouped, which saves a sort; other dtypes ignore them.
+    """
+    shape = (size,) + tuple(vals.shape[1:])
+    if size == 0 or idx.size == 0 or vals.size == 0:
+        return mx.zeros(shape, dtype=vals.dtype)
     if vals.dtype == mx.bool_:
         # A sum of bools is their OR; max over uint8 says so on every backend.
-        out = mx.zeros((size,), dtype=mx.uint8).at[idx].maximum(vals.astype(mx.uint8))
+        out = mx.zeros(shape, dtype=mx.uint8).at[idx].maximum(vals.astype(mx.uint8))
         return out.astype(mx.bool_)
-    return mx.zeros((size,), dtype=vals.dtype).at[idx].add(vals)
+    if vals.dtype in _INT64S:
+        return _grouped_int_sum(size, idx, vals, ptr, grouped)
+    return mx.zeros(shape, dtype=vals.dtype).at[idx].add(vals)
+
+
+def _grouped_int_sum(n, idx, vals, ptr, grouped):
+    """Per-slot sums of 64-bit integers without a 64-bit scatter: group the
+    entries by slot, then difference one cumsum at the group ends."""
+    if ptr is None:
+        if not grouped:
+            perm = mx.argsort(idx)  # any order within a slot: integer sums
+            idx, vals = idx[perm], vals[perm]
+        cdt = _count_dtype(idx.shape[0])
+        ptr = _exclusive_cumsum(
+            mx.zeros((n,), dtype=cdt).at[idx].add(mx.ones(idx.shape, dtype=cdt)), cdt
+        )
+    csum = mx.concatenate(
+        [mx.zeros((1,) + tuple(vals.shape[1:]), dtype=vals.dtype), mx.cumsum(vals, axis=0)]
+    )
+    return csum[ptr[1:]] - csum[ptr[:-1]]
 
 
 def _scatter_set(size, idx, vals):
@@ -154,7 +184,7 @@ def expand_indptr(indptr, nnz):
         return mx.zeros((nnz,), dtype=indptr.dtype)
     cdt = _count_dtype(n_major)
     ends = indptr[1:n_major]
-    marks = _scatter_sum(nnz + 1, ends, mx.ones(ends.shape, dtype=cdt))
+    marks = _scatter_sum(nnz + 1, ends, mx.ones(ends.shape, dtype=cdt), grouped=True)
     return mx.cumsum(marks[:nnz]).astype(indptr.dtype)
 
 
@@ -186,10 +216,11 @@ def coo_to_compressed(n_major, n_minor, major, minor, data):
     seg = mx.cumsum(is_new.astype(cdt)) - 1
     # HOST SYNC: the number of distinct (major, minor) pairs is the output length.
     n_out = int(seg[-1].item()) + 1
-    out_data = _scatter_sum(n_out, seg, s_data)
+    out_data = _scatter_sum(n_out, seg, s_data, grouped=True)
     # Every entry of a run carries the same minor index, so the writes agree.
     out_indices = _scatter_set(n_out, seg, s_minor.astype(idt))
-    per_major = _scatter_sum(n_major, s_major, is_new.astype(idt))
+    # Counts (<= nnz) in the narrowest type: no 64-bit scatter unless nnz needs it.
+    per_major = _scatter_sum(n_major, s_major, is_new.astype(cdt), grouped=True)
     indptr = _exclusive_cumsum(per_major, idt)
     return indptr, out_indices, out_data
 
@@ -208,7 +239,8 @@ def compressed_transpose(n_major, n_minor, indptr, indices, data):
     perm = _lexsort([(indices, n_minor)], nnz, stable=True)
     indices_t = major[perm].astype(indices.dtype)
     data_t = data[perm]
-    per_minor = _scatter_sum(n_minor, indices, mx.ones(indices.shape, dtype=indptr.dtype))
+    cdt = _count_dtype(nnz)
+    per_minor = _scatter_sum(n_minor, indices, mx.ones(indices.shape, dtype=cdt))
     indptr_t = _exclusive_cumsum(per_minor, indptr.dtype)
     return indptr_t, indices_t, data_t
 
@@ -252,7 +284,7 @@ def sum_duplicates(indptr, indices, data):
     if n_out == nnz:
         return indptr, indices, data
     seg = runs_before[1:] - 1
-    out_data = _scatter_sum(n_out, seg, data)
+    out_data = _scatter_sum(n_out, seg, data, grouped=True)
     out_indices = _scatter_set(n_out, seg, indices)
     # A slice starts a new run, so the runs before its first entry are its start.
     out_indptr = runs_before[indptr].astype(indptr.dtype)
@@ -343,4 +375,4 @@ def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
     # range) rather than all hitting one spare slot: no atomic hot spot on GPUs.
     pos = mx.clip(major + min(k, 0), 0, length - 1)
     vals = mx.where(on_diag, data, mx.zeros_like(data))
-    return _scatter_sum(length, pos, vals)
+    return _scatter_sum(length, pos, vals, grouped=True)  # pos is non-decreasing

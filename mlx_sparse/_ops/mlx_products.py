@@ -20,8 +20,8 @@ Conventions:
 * MLX 0.32's CUDA scatter has no int64/uint64 updates (add, max, min), so
   64-bit integer values never go through one: sums difference a cumsum over
   entries grouped by slot, max/min scatter the 32-bit halves (both exact).
-* Ordering (``maximum``, ``minimum``, ``lt`` ...) is not defined here for
-  complex64: TypeError. ``ne`` and the arithmetic ops accept complex64.
+* complex64 values are ordered as NumPy orders them (lexicographically: real
+  part, then imaginary part), for ``maximum``, ``lt`` ... and max/min.
 * Functions whose output length depends on the data do their host syncs
   explicitly, marked ``# HOST SYNC``; the others are sync-free and can be
   traced by ``mx.compile``.
@@ -32,6 +32,8 @@ import numpy as np
 
 from .mlx_impl import (
     _INT32_MAX,
+    _INT64S,
+    _scatter_sum,
     _compact,
     _count_dtype,
     _exclusive_cumsum,
@@ -54,7 +56,6 @@ __all__ = [
 
 _HALF = (mx.float16, mx.bfloat16)
 _FLOATS = (mx.float16, mx.bfloat16, mx.float32, mx.float64)
-_INT64S = (mx.int64, mx.uint64)
 
 
 # --------------------------------------------------------------------------
@@ -75,48 +76,23 @@ def _mul(a, b):
     return a.astype(acc) * b.astype(acc)
 
 
-def _sum_into(n, idx, vals, ptr=None, grouped=False):
-    """Array of shape ``(n,) + vals.shape[1:]`` with the rows of ``vals``
-    summed at ``idx`` (bool: OR).
-
-    ``ptr`` (slice boundaries, when ``idx`` is ``expand_indptr(ptr)``) or
-    ``grouped`` (``idx`` non-decreasing) say the entries already come grouped
-    by slot; only 64-bit integers use that.
-    """
-    shape = (n,) + tuple(vals.shape[1:])
-    if n == 0 or idx.size == 0 or vals.size == 0:
-        return mx.zeros(shape, dtype=vals.dtype)
-    if vals.dtype == mx.bool_:
-        # A sum of bools is their OR; max over uint8 says so on every backend.
-        out = mx.zeros(shape, dtype=mx.uint8).at[idx].maximum(vals.astype(mx.uint8))
-        return out.astype(mx.bool_)
-    if vals.dtype in _INT64S:
-        return _grouped_int_sum(n, idx, vals, ptr, grouped)
-    return mx.zeros(shape, dtype=vals.dtype).at[idx].add(vals)
-
-
-def _grouped_int_sum(n, idx, vals, ptr, grouped):
-    """Per-slot sums of 64-bit integers without a 64-bit scatter (MLX's CUDA
-    scatter has none): group the entries by slot, then difference one
-    cumsum at the group ends. Exact, as integer sums wrap modulo 2**64."""
-    if ptr is None:
-        if not grouped:
-            perm = mx.argsort(idx)  # any order within a slot: integer sums
-            idx, vals = idx[perm], vals[perm]
-        cdt = _count_dtype(idx.shape[0])
-        ptr = _exclusive_cumsum(
-            mx.zeros((n,), dtype=cdt).at[idx].add(mx.ones(idx.shape, dtype=cdt)), cdt
-        )
-    csum = mx.concatenate(
-        [mx.zeros((1,) + tuple(vals.shape[1:]), dtype=vals.dtype), mx.cumsum(vals, axis=0)]
-    )
-    return csum[ptr[1:]] - csum[ptr[:-1]]
+# Per-slot sums (bool: OR; 64-bit integers without a 64-bit scatter): the one
+# helper shared with the structural kernels.
+_sum_into = _scatter_sum
 
 
 def _scatter_extreme(op, n, idx, vals):
     """Per-slot max (``op`` 'max') or min of ``vals``; a slot without values
-    holds the dtype's lowest (max) or highest (min) value. Not bool/complex."""
+    holds the dtype's lowest (max) or highest (min) value. Not bool."""
     dt = vals.dtype
+    if dt == mx.complex64:
+        # Lexicographic, as NumPy: the real parts decide, then the imaginary
+        # parts among the entries that share the best real part.
+        re, im = mx.real(vals), mx.imag(vals)
+        best_re = _scatter_extreme(op, n, idx, re)
+        im = mx.where(re == best_re[idx], im, _extreme(mx.float32, lowest=(op == "max")))
+        best_im = _scatter_extreme(op, n, idx, im)
+        return best_re + 1j * best_im
     if dt in _INT64S:
         # No 64-bit scatter on CUDA: the high 32-bit halves decide, then the
         # low halves among the entries that share the best high half.
@@ -128,11 +104,6 @@ def _scatter_extreme(op, n, idx, vals):
         return (best_hi.astype(dt) << 32) | best_lo.astype(dt)
     init = mx.broadcast_to(_extreme(dt, lowest=(op == "max")), (n,))
     return init.at[idx].maximum(vals) if op == "max" else init.at[idx].minimum(vals)
-
-
-def _no_complex(dt, what):
-    if dt == mx.complex64:
-        raise TypeError(f"{what} is not supported for complex64 values (no ordering)")
 
 
 def _check_vector(x, n, name):
@@ -330,9 +301,7 @@ def compressed_binop(
     """
     if op not in BINOPS:
         raise ValueError(f"op must be one of {sorted(BINOPS)}, got {op!r}")
-    fn, is_cmp, ordered = BINOPS[op]
-    if ordered:
-        _no_complex(a_data.dtype, f"op {op!r}")
+    fn, is_cmp, _ = BINOPS[op]
     n_major, n_minor = int(n_major), int(n_minor)
     out_dt = mx.bool_ if is_cmp else a_data.dtype
     idt = mx.int64 if any(a.dtype == mx.int64 for a in (a_indptr, a_indices, b_indptr, b_indices)) else mx.int32
@@ -384,7 +353,7 @@ REDUCE_OPS = ("sum", "max", "min")
 
 def _extreme(dt, lowest):
     """The value every stored value of ``dt`` is >= (``lowest``) or <=."""
-    if dt in _FLOATS:
+    if dt in _FLOATS or dt == mx.complex64:
         return mx.array(-np.inf if lowest else np.inf, dtype=dt)
     info = mx.iinfo(dt)
     # Through NumPy: a Python int beyond int64 cannot build a uint64 array.
@@ -400,7 +369,6 @@ def _reduce(op, n, idx, data, present, ptr=None):
     dt = data.dtype
     if op == "sum":
         return _sum_into(n, idx, data.astype(_acc_dtype(dt)), ptr=ptr).astype(dt)
-    _no_complex(dt, f"reduction {op!r}")
     if n == 0 or data.size == 0:
         return mx.zeros((n,), dtype=dt)
     if dt == mx.bool_:
@@ -409,13 +377,14 @@ def _reduce(op, n, idx, data, present, ptr=None):
         v = data.astype(mx.uint8)
         out = init.at[idx].maximum(v) if op == "max" else init.at[idx].minimum(v)
         return mx.where(present, out, 0).astype(mx.bool_)
-    if dt in _FLOATS:
+    inexact = dt in _FLOATS or dt == mx.complex64
+    if inexact:
         # Scatter max/min drop or keep NaN depending on order: take NaN out and
         # put it back, so any stored NaN gives NaN (as np.maximum.reduce).
         nan = mx.isnan(data)
         data = mx.where(nan, _extreme(dt, lowest=(op == "max")), data)
     out = _scatter_extreme(op, n, idx, data)
-    if dt in _FLOATS:
+    if inexact:
         has_nan = mx.zeros((n,), dtype=mx.uint8).at[idx].maximum(nan.astype(mx.uint8))
         out = mx.where(has_nan > 0, mx.array(np.nan, dtype=dt), out)
     return mx.where(present, out, mx.zeros((1,), dtype=dt))

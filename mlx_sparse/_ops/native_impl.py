@@ -8,6 +8,7 @@ import mlx.core as mx
 import numpy as np
 
 from .._dtypes import NP_TO_MX, dtype_name
+from . import mlx_products
 
 try:
     from .. import _native
@@ -86,3 +87,64 @@ def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
 
 def expand_indptr(indptr, nnz):
     return _mx(_native.expand_indptr(_np(indptr), nnz), False)
+
+
+# ---------------------------------------------------------------- products (csrc/products.hpp)
+# Same contracts as the MLX-ops twins in mlx_products (argument checks are shared).
+
+def _common_index(*arrays, dims=()):
+    """The arrays in one index dtype: int64 if any is int64 or a dimension needs it."""
+    wide = any(a.dtype == mx.int64 for a in arrays) or max(dims, default=0) > _INT32_MAX
+    want = mx.int64 if wide else mx.int32
+    return [a if a.dtype == want else a.astype(want) for a in arrays]
+
+
+_INT32_MAX = 2**31 - 1
+
+
+def compressed_matvec(n_major, n_minor, indptr, indices, data, x):
+    mlx_products._check_vector(x, int(n_minor), "x")
+    return _call(_native.compressed_matvec, data.dtype, int(n_major), int(n_minor), indptr, indices, data, x)
+
+
+def compressed_matvec_t(n_major, n_minor, indptr, indices, data, x):
+    mlx_products._check_vector(x, int(n_major), "x")
+    return _call(_native.compressed_matvec_t, data.dtype, int(n_major), int(n_minor), indptr, indices, data, x)
+
+
+def compressed_matmat(n_major, n_minor, indptr, indices, data, X):
+    mlx_products._check_matrix(X, int(n_minor), "X")
+    return _call(_native.compressed_matmat, data.dtype, int(n_major), int(n_minor), indptr, indices, data, X)
+
+
+def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
+    mlx_products._check_matrix(X, int(n_major), "X")
+    return _call(_native.compressed_matmat_t, data.dtype, int(n_major), int(n_minor), indptr, indices, data, X)
+
+
+def compressed_matmul(n_major, n_inner, n_minor, a_indptr, a_indices, a_data, b_indptr, b_indices, b_data):
+    dims = (int(n_major), int(n_inner), int(n_minor))
+    idx = _common_index(a_indptr, a_indices, b_indptr, b_indices, dims=(dims[0], dims[2]))
+    try:
+        return _call(_native.compressed_matmul, a_data.dtype, *dims, idx[0], idx[1], a_data, idx[2], idx[3], b_data)
+    except ValueError as e:  # output nnz beyond int32: again with int64 indices
+        if idx[0].dtype != mx.int32 or "does not fit" not in str(e):
+            raise
+        idx = [a.astype(mx.int64) for a in idx]
+        return _call(_native.compressed_matmul, a_data.dtype, *dims, idx[0], idx[1], a_data, idx[2], idx[3], b_data)
+
+
+def compressed_binop(op, n_major, n_minor, a_indptr, a_indices, a_data, b_indptr, b_indices, b_data):
+    if op not in mlx_products.BINOPS:
+        raise ValueError(f"op must be one of {sorted(mlx_products.BINOPS)}, got {op!r}")
+    idx = _common_index(a_indptr, a_indices, b_indptr, b_indices)
+    return _call(_native.compressed_binop, a_data.dtype, op, int(n_major), int(n_minor),
+                 idx[0], idx[1], a_data, idx[2], idx[3], b_data)
+
+
+def compressed_reduce_major(op, n_major, indptr, data):
+    return _call(_native.compressed_reduce_major, data.dtype, op, int(n_major), indptr, data)
+
+
+def compressed_reduce_minor(op, n_minor, indices, data):
+    return _call(_native.compressed_reduce_minor, data.dtype, op, int(n_minor), indices, data)

@@ -10,6 +10,7 @@
 #define GLOBAL  // address space of kernel buffers (Metal: device)
 typedef long long i64;
 #define I64_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define I64_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define UNROLL _Pragma("unroll")
 
 // Read-only loads through the non-coherent cache where CUDA has an overload.
@@ -97,3 +98,11 @@ DEVICE_FN void mlxs_atomic_add(mlx::core::cu::complex64_t* p, mlx::core::cu::com
 #define LANE ((int)(threadIdx.x % WARP))
 #define SHARED __shared__
 #define BARRIER() __syncthreads()
+// Threadgroups: this thread's group, the number of groups in the grid.
+#define GROUP_ID ((i64)blockIdx.x)
+#define GROUP_COUNT ((i64)gridDim.x)
+// A shared-memory array of n values of `type` as raw bytes (no constructors run: legal
+// for every type, complex64 included); `name` is a pointer to its first element.
+#define SHARED_ARRAY(type, name, n)                                \
+  __shared__ alignas(16) unsigned char name##_raw[(n) * sizeof(type)]; \
+  type* name = reinterpret_cast<type*>(name##_raw)

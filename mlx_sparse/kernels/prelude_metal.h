@@ -11,6 +11,7 @@
 #define GLOBAL device  // address space of kernel buffers
 typedef long i64;
 #define I64_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define I64_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define UNROLL _Pragma("unroll")
 #define LOAD(ptr, i) ((ptr)[i])        // a gathered value (CUDA: read-only cache)
 #define LOAD_ONCE(ptr, i) ((ptr)[i])   // a value read once (CUDA: evict-first)
@@ -68,3 +69,8 @@ inline V mlxs_tree_sum(V v, int hi, int lo) {
 #define LANE ((int)thread_index_in_simdgroup)
 #define SHARED threadgroup
 #define BARRIER() threadgroup_barrier(mem_flags::mem_threadgroup)
+#define GROUP_ID ((i64)threadgroup_position_in_grid.x)
+#define GROUP_COUNT ((i64)threadgroups_per_grid.x)
+#define SHARED_ARRAY(type, name, n)                                  \
+  threadgroup alignas(16) uchar name##_raw[(n) * sizeof(type)];      \
+  threadgroup type* name = reinterpret_cast<threadgroup type*>(name##_raw)

@@ -5,8 +5,10 @@ import mlx.core as mx
 
 from .. import _ops
 from .._dtypes import MX_TO_NP, dtype_name
-from ._data import _data_mixin, _minmax_mixin, result_dtype, scalar_value
-from ._sputils import asmx, check_shape, getdtype, isscalarlike, validateaxis
+from ._data import (_data_mixin, _minmax_mixin, elementwise, host_scalar, reduction_axis,
+                    result_dtype, scalar_array, scalar_value)
+from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isscalarlike,
+                       mx_index_dtype, validateaxis)
 
 _FORMAT_NAMES = {
     "coo": "COOrdinate", "csr": "Compressed Sparse Row",
@@ -75,7 +77,7 @@ class _spbase(_data_mixin, _minmax_mixin):
 
     def __bool__(self):
         if self.shape == (1, 1):
-            return self.nnz != 0 and bool(self.toarray().reshape(-1)[0].item())
+            return self.nnz != 0  # SciPy: stored entries count, even explicit zeros
         raise ValueError("The truth value of an array with more than one "
                          "element is ambiguous. Use a.any() or a.all().")
 
@@ -102,19 +104,21 @@ class _spbase(_data_mixin, _minmax_mixin):
         if self.nnz == 0:
             return header
         coo = self.tocoo()
-        row, col, data = (np.asarray(coo.row), np.asarray(coo.col),
+        row, col, data = (np.asarray(coo.row).tolist(), np.asarray(coo.col).tolist(),
                           _host(coo._s.data))
 
         def lines(lo, hi):
-            return [f"  ({row[i]}, {col[i]})\t{data[i]}" for i in range(lo, hi)]
+            return "\n".join(f"  ({row[i]}, {col[i]})\t{data[i]}" for i in range(lo, hi))
 
-        body = ["  Coords\tValues"]
+        # SciPy's layout: maxprint // 2 leading entries, the rest trailing
+        out = header + "\n  Coords\tValues\n"
         if self.nnz > self.maxprint:
             half = self.maxprint // 2
-            body += lines(0, half) + ["  :\t:"] + lines(self.nnz - half, self.nnz)
+            out += lines(0, half) + "\n  :\t:\n"
+            out += lines(self.nnz - (self.maxprint - half), self.nnz)
         else:
-            body += lines(0, self.nnz)
-        return header + "\n" + "\n".join(body)
+            out += lines(0, self.nnz)
+        return out
 
     # ---- conversions (each format overrides its own) ----------------------------
     def asformat(self, format, copy=False):
@@ -159,14 +163,24 @@ class _spbase(_data_mixin, _minmax_mixin):
         return self.toarray(order=order, out=out)
 
     def reshape(self, *args, **kwargs):
-        return self.tocoo().reshape(*args, **kwargs).asformat(self.format)
+        """As SciPy: self (or a copy) when the shape is unchanged, else a COO result."""
+        shape = check_shape(args, self.shape)
+        unknown = set(kwargs) - {"order", "copy"}
+        if unknown:
+            raise TypeError("reshape() got unexpected keywords arguments: "
+                            + ", ".join(sorted(unknown)))
+        if shape == self.shape:
+            return self.copy() if kwargs.get("copy", False) else self
+        return self.tocoo().reshape(shape, **kwargs)
 
     def to_scipy(self):
-        """The same matrix as a SciPy sparse object of the same format and family
-        (values copied to the host; bfloat16 becomes float32)."""
+        """The same matrix as a SciPy sparse object of the same format and family,
+        owning copies of the buffers. bfloat16 and float16 (which SciPy does not
+        support) become float32."""
         import scipy.sparse as ssp
+        args = _copy_host_args(self._scipy_args())
         return getattr(ssp, f"{self.format}_{'array' if self._is_array else 'matrix'}")(
-            self._scipy_args(), shape=self.shape)
+            args, shape=self.shape)
 
     def copy(self):
         return self._with_storage(self._s.with_(**{
@@ -177,10 +191,15 @@ class _spbase(_data_mixin, _minmax_mixin):
         if dtype == self._s.data.dtype:
             return self.copy() if copy else self
         src, dst = self._s.data.dtype, dtype
-        if casting == "safe" and not _can_cast_safe(src, dst):
+        if not _can_cast(src, dst, casting):
             raise TypeError(f"Cannot cast array data from dtype('{dtype_name(src)}') "
-                            f"to dtype('{dtype_name(dst)}') according to the rule 'safe'")
-        return self._with_data(self._s.data.astype(dtype))
+                            f"to dtype('{dtype_name(dst)}') according to the rule "
+                            f"'{casting}'")
+        # As SciPy: cast, then sum duplicates in the new dtype
+        out = self._with_data(self._s.data.astype(dtype))
+        if hasattr(out, "sum_duplicates"):
+            out.sum_duplicates()
+        return out
 
     def _with_data(self, data):
         """Same structure, new values (used by astype, conj, real, imag, ...)."""
@@ -240,9 +259,6 @@ class _spbase(_data_mixin, _minmax_mixin):
 
     def diagonal(self, k=0):
         return self.tocsr().diagonal(k=k)
-
-    def trace(self, offset=0):
-        return self.diagonal(k=offset).sum()
 
     # ---- products (generic: through CSR; the compressed formats override) ---------
     def __matmul__(self, other):
@@ -311,7 +327,7 @@ class _spbase(_data_mixin, _minmax_mixin):
     def _matmul_sparse(self, other):
         return self.tocsr()._matmul_sparse(other)
 
-    # ---- arithmetic (SciPy's rules; sparse-sparse through the compressed binop) ----
+    # ---- arithmetic (SciPy's rules; COO computes through CSR, as SciPy's) ----------
     def __mul__(self, other):
         return self.multiply(other)
 
@@ -319,61 +335,142 @@ class _spbase(_data_mixin, _minmax_mixin):
         return self.multiply(other)
 
     def multiply(self, other):
-        """Element-wise product (broadcasting as SciPy)."""
+        """Element-wise product, broadcasting as SciPy's."""
         if isscalarlike(other):
             return self._mul_scalar(other)
+        A = self._compressed_self()
         if issparse(other):
-            other = _ours(other)
-            if other.shape == self.shape:
-                return self._compressed_self()._binopt(other, "mul")
-            if other.shape in ((1, self.shape[1]), (self.shape[0], 1)):
-                return self._compressed_self()._scale_broadcast(other.toarray())
-            if self.shape in ((1, other.shape[1]), (other.shape[0], 1)):
-                return other.multiply(self)
-            raise ValueError(f"inconsistent shapes {self.shape} and {other.shape}")
-        return self._elementwise_dense(other, "mul")
+            return A._multiply_sparse(_ours(other))
+        return A._multiply_dense(asmx(other))
+
+    def _multiply_sparse(self, other):
+        """self * other for sparse operands (self CSR/CSC): SciPy's cases, in its order;
+        the broadcast ones are products with a diagonal matrix (zeros dropped)."""
+        (sM, sN), (oM, oN) = self.shape, other.shape
+        if (sM, sN) == (oM, oN):
+            return self._binopt(other, "mul")
+        if (oM, oN) == (1, 1):
+            return self._mul_scalar(other.toarray().reshape(()))
+        if (sM, sN) == (1, 1):
+            return other._mul_scalar(_data_sum(self))
+        if sM == 1 and oN == 1:  # a row times a column: the outer product
+            return other._matmul_sparse(self.tocsc())
+        if sN == 1 and oM == 1:
+            return self._matmul_sparse(other.tocsc())
+        if oM == 1 and sN == oN:  # columns scaled by a row
+            return self._matmul_sparse(self._diagonal_of(other))
+        if sM == 1 and sN == oN:
+            return other._matmul_sparse(self._diagonal_of(self))
+        if oN == 1 and sM == oM:  # rows scaled by a column
+            return self._diagonal_of(other)._matmul_sparse(self)
+        if sN == 1 and sM == oM:
+            return self._diagonal_of(self)._matmul_sparse(other)
+        raise ValueError(f"inconsistent shapes {self.shape} and {other.shape}")
+
+    def _diagonal_of(self, vec):
+        """SciPy's _make_diagonal_csr: CSR diag(vec values), this family's class."""
+        from .._storage import CSR
+        d = vec.toarray().reshape(-1)
+        n = d.size
+        ptr = mx.arange(n + 1, dtype=mx_index_dtype(get_index_dtype(maxval=n)))
+        return self._container("csr")._from_storage(
+            CSR(ptr, ptr[:-1], d, (n, n), sorted_indices=True, canonical=True))
+
+    def _multiply_dense(self, d):
+        """self * d for dense d (self CSR/CSC), as SciPy's: a COO result over self's
+        stored entries (repeated where self is a row/column that d broadcasts)."""
+        if d.ndim > 2:
+            return _dense_binop(np.multiply, mx.multiply, self.toarray(), d)
+        bshape = tuple(np.broadcast_shapes(self.shape, tuple(d.shape)))
+        if d.size == 1:
+            return self._mul_scalar(d.reshape(()))
+        if self.shape == (1, 1):
+            return _dense_binop(np.multiply, mx.multiply, _data_sum(self), d).reshape(bshape)
+        coo = self.tocoo()
+        s = coo._s
+        r, c = s.row, s.col
+        dt = result_dtype(np.multiply, s.data.dtype, d.dtype)
+        a, d = s.data.astype(dt), d.astype(dt)
+        if tuple(d.shape) == self.shape:
+            return coo._with_data(a * d[r, c])
+        M, N = self.shape
+        d2 = d.reshape(1, -1) if d.ndim == 1 else d
+        dM, dN = d2.shape
+        if M == 1 and dN in (1, N):  # a sparse row times a column or a matrix
+            vals = d2 if dN == 1 else d2[:, c]
+            rows, cols, shape = mx.repeat(mx.arange(dM), a.size), mx.tile(c, dM), (dM, N)
+            data = (a[None, :] * vals).reshape(-1)
+        elif N == 1 and dM in (1, M):  # a sparse column times a row or a matrix
+            vals = d2 if dM == 1 else d2[r]
+            rows, cols, shape = mx.repeat(r, dN), mx.tile(mx.arange(dN), a.size), (M, dN)
+            data = (a[:, None] * vals).reshape(-1)
+        elif (dM, dN) == (1, N):
+            return coo._with_data(a * d2[0, c])
+        elif (dM, dN) == (M, 1):
+            return coo._with_data(a * d2[r, 0])
+        else:
+            raise ValueError(f"inconsistent shapes {self.shape} and {tuple(d.shape)}")
+        from .._storage import COO
+        idx = mx_index_dtype(get_index_dtype(maxval=max(shape + (data.size,))))
+        return coo._from_storage(COO(rows.astype(idx), cols.astype(idx), data, shape))
 
     def __truediv__(self, other):
         if isscalarlike(other):
             return self._divide_scalar(other)
         if issparse(other):
-            other = _ours(other)
-            if other.shape != self.shape:
-                raise ValueError("inconsistent shapes")
-            a, b = self.toarray(), other.toarray()
-            dt = result_dtype(np.true_divide, a.dtype, b.dtype)
-            return a.astype(dt) / b.astype(dt)
-        return self._elementwise_dense(other, "div")
+            return self._divide_sparse(_ours(other))
+        d = asmx(other)
+        dt = result_dtype(np.true_divide, 1, d.dtype)
+        return self.multiply(mx.array(1, dt) / d.astype(dt))  # SciPy: A.multiply(1 / D)
 
     def __rtruediv__(self, other):
         return NotImplemented
 
-    def _elementwise_dense(self, other, op):
-        """self (*|/) dense -> COO over self's stored entries (implicit zeros stay 0),
-        as SciPy; a dense operand that broadcasts to a larger shape gives dense."""
-        d = asmx(other)
-        out_shape = tuple(np.broadcast_shapes(self.shape, tuple(d.shape)))
-        np_op = np.multiply if op == "mul" else np.true_divide
-        dt = result_dtype(np_op, self._s.data.dtype, d.dtype)
-        if out_shape != self.shape:
-            a = self.toarray().astype(dt)
-            return a * d.astype(dt) if op == "mul" else a / d.astype(dt)
-        coo = self.tocoo()
-        b = mx.broadcast_to(d, self.shape)[coo._s.row, coo._s.col].astype(dt)
-        a = coo._s.data.astype(dt)
-        from ._coo import coo_array, coo_matrix
-        cls = coo_array if self._is_array else coo_matrix
-        return cls._from_storage(coo._s.with_(data=a * b if op == "mul" else a / b,
-                                               canonical=coo._s.canonical))
+    def _divide_sparse(self, other):
+        """A / B as SciPy: dense (0 / 0 = nan where neither stores an entry), computed
+        from A.astype(float64) (complex A stays complex)."""
+        if other.shape != self.shape:
+            raise ValueError(f"inconsistent shapes {self.shape} and {other.shape}")
+        A, B = self.tocsr(), other.tocsr()
+        if A._s.data.dtype != mx.complex64:
+            A = A.astype(mx.float64)
+        dt = result_dtype(None, A._s.data.dtype, B._s.data.dtype)
+        # duplicates summed in the quotient's dtype, as SciPy's binop
+        a = A._with_data(A._s.data.astype(dt)).toarray()
+        b = B._with_data(B._s.data.astype(dt)).toarray()
+        if dt == mx.complex64:  # SciPy's complex x / 0 is nan+nanj, MLX's inf
+            return mx.where(b == 0, mx.array(complex(np.nan, np.nan), dt), a / b)
+        return a / b
 
     def __add__(self, other):
-        return self._add_or_sub(other, "add")
+        if isscalarlike(other):
+            if scalar_value(other) == 0:
+                return self.copy()
+            raise NotImplementedError("adding a nonzero scalar to a sparse array is "
+                                      "not supported")
+        if issparse(other):
+            return self._compressed_self()._binopt(self._same_shape(other), "add")
+        d = mx.broadcast_to(asmx(other), self.shape)
+        # self's values (duplicates one by one) added into d in the promoted dtype,
+        # as SciPy's coo_todense / csr_todense
+        dt = result_dtype(None, self._s.data.dtype, d.dtype)
+        s = self.tocoo()._s
+        a = _ops.coo_to_dense(*self.shape, s.row, s.col, s.data.astype(dt))
+        return mx.logical_or(d, a) if dt == mx.bool_ else d.astype(dt) + a
 
     def __radd__(self, other):
-        return self._add_or_sub(other, "add")
+        return self.__add__(other)
 
     def __sub__(self, other):
-        return self._add_or_sub(other, "sub")
+        if isscalarlike(other):
+            if scalar_value(other) == 0:
+                return self.copy()
+            raise NotImplementedError("subtracting a nonzero scalar from a sparse "
+                                      "array is not supported")
+        if issparse(other):
+            return self._compressed_self()._binopt(self._same_shape(other), "sub")
+        d = mx.broadcast_to(asmx(other), self.shape)
+        return _dense_binop(np.subtract, mx.subtract, self.toarray(), d)
 
     def __rsub__(self, other):
         if isscalarlike(other):
@@ -383,82 +480,70 @@ class _spbase(_data_mixin, _minmax_mixin):
                                       "scalar is not supported")
         if issparse(other):
             return _ours(other) - self
-        d = asmx(other)
-        a = self.toarray()
-        dt = result_dtype(np.subtract, d.dtype, a.dtype)
-        return d.astype(dt) - a.astype(dt)
+        d = mx.broadcast_to(asmx(other), self.shape)
+        return _dense_binop(np.subtract, mx.subtract, d, self.toarray())
 
-    def _add_or_sub(self, other, op):
-        if isscalarlike(other):
-            if scalar_value(other) == 0:
-                return self.copy()
-            verb = "adding a nonzero scalar to" if op == "add" else \
-                "subtracting a nonzero scalar from"
-            raise NotImplementedError(f"{verb} a sparse array is not supported")
-        if issparse(other):
-            other = _ours(other)
-            if other.shape != self.shape:
-                raise ValueError(f"inconsistent shapes {self.shape} and {other.shape}")
-            return self._compressed_self()._binopt(other, op)
-        d = asmx(other)
-        try:
-            shape = tuple(np.broadcast_shapes(self.shape, tuple(d.shape)))
-        except ValueError as e:
-            raise ValueError(str(e)) from e
-        a = self.toarray()
-        np_op = np.add if op == "add" else np.subtract
-        dt = result_dtype(np_op, a.dtype, d.dtype)
-        return a.astype(dt) + d.astype(dt) if op == "add" else a.astype(dt) - d.astype(dt)
-
-    def __pos__(self):
-        return self.copy()
+    def _same_shape(self, other):
+        other = _ours(other)
+        if other.shape != self.shape:
+            raise ValueError("inconsistent shapes")
+        return other
 
     def __pow__(self, other):
         return self.power(other)
 
-    def __imul__(self, other):
-        if isscalarlike(other):
-            self._s = self._mul_scalar(other)._s
-            return self
-        return NotImplemented
-
-    def __itruediv__(self, other):
-        if isscalarlike(other):
-            self._s = self._divide_scalar(other)._s
-            return self
-        return NotImplemented
-
     # ---- comparisons and maximum/minimum ----------------------------------------------
+    def _scalar_binopt(self, other, op):
+        """op(stored value, scalar) after summing duplicates (in place, as SciPy);
+        entries whose result is 0/False dropped. self is CSR/CSC."""
+        self.sum_duplicates()
+        data = self._s.data
+        if op in _CMP_MX:
+            dt = _compare_dtype(data.dtype, other)
+            vals = _CMP_MX[op](data.astype(dt), scalar_array(other, dt))
+        else:
+            np_op, mx_op = _MAXMIN[op]
+            vals = elementwise(np_op, data, lambda a, dt: mx_op(a, scalar_array(other, dt)),
+                               other)
+        res = self._with_data(vals)
+        res.eliminate_zeros()
+        return res
+
+    def _complement(self, inv):
+        """all-True minus inv (SciPy's way to the result of ==, <=, >=): True where
+        inv is not, canonical, in self's format."""
+        return self.__class__(mx.logical_not(inv.toarray()))
+
     def _compare(self, other, op):
-        """SciPy's comparison rules: sparse result where op(0, x) is False; otherwise
-        SciPy warns and builds the complement (dense-ish) result."""
+        """SciPy's comparison rules: sparse where op(0, x) is False; otherwise SciPy
+        warns and builds the complement of the opposite comparison."""
         np_op = _CMP[op]
         if isscalarlike(other):
-            other = scalar_value(other)
-            if np_op(0, other):
-                _warn_cmp(f"Comparing a sparse matrix with {other} using {_SYM[op]} "
-                          f"is inefficient. Try using {_SYM[_INV[op]]} instead.")
-                return self._from_dense_bool(np_op(_host_dense(self), other))
-            A = self._compressed_self().copy()
-            A.sum_duplicates()
-            res = A._with_data(_CMP_MX[op](A._s.data, mx.array(other)))
-            res.eliminate_zeros()
-            return res
+            other = host_scalar(other)
+            nan = bool(np.isnan(other))
+            if not np_op(0, other):
+                if nan:  # all False
+                    return self.__class__(self.shape, dtype=mx.bool_)
+                return self._compressed_self()._scalar_binopt(other, op)
+            _warn_cmp(f"Comparing a sparse matrix with {other} using {_SYM[op]} "
+                      f"is inefficient. Try using {_SYM[_INV[op]]} instead.")
+            if nan:  # != nan: all True
+                return self.__class__(mx.ones(self.shape, dtype=mx.bool_))
+            A = self._compressed_self()
+            return A._complement(A._scalar_binopt(other, _INV[op]))
         if issparse(other):
             other = _ours(other)
             if other.shape != self.shape:
-                raise ValueError("inconsistent shapes")
-            if op in ("eq", "le", "ge"):
-                _warn_cmp(f"Comparing two sparse matrices using {_SYM[op]} is "
-                          f"inefficient. Try using {_SYM[_INV[op]]} instead.")
-                return self._from_dense_bool(np_op(_host_dense(self), _host_dense(other)))
-            return self._compressed_self()._binopt(other, op)
-        d = asmx(other)
-        a = self.toarray()
-        return _CMP_MX[op](a, d)
-
-    def _from_dense_bool(self, dense):
-        return self._compressed_self().__class__(dense)
+                if op in ("eq", "ne"):
+                    return op == "ne"
+                raise ValueError("inconsistent shape")
+            A = self._compressed_self()
+            if not np_op(0, 0):
+                return A._binopt(other, op)
+            _warn_cmp(f"Comparing two sparse matrices using {_SYM[op]} is "
+                      f"inefficient. Try using {_SYM[_INV[op]]} instead.")
+            return A._complement(A._binopt(other, _INV[op]))
+        return _CMP_MX[op](self.toarray(), asmx(other))
 
     def _compressed_self(self):
         """self for CSR/CSC, else its CSR form (where SciPy computes the result)."""
@@ -491,32 +576,24 @@ class _spbase(_data_mixin, _minmax_mixin):
     __hash__ = None
 
     def _maximum_minimum(self, other, op):
+        np_op, mx_op = _MAXMIN[op]
         if isscalarlike(other):
-            other = scalar_value(other)
-            densifies = other > 0 if op == "maximum" else other < 0
-            if densifies:
-                _warn_cmp(f"Taking {op} with a {'positive' if op == 'maximum' else 'negative'}"
-                          " number results in a dense matrix.")
-                full = mx.full(self.shape, other, dtype=result_dtype(
-                    np.maximum, self._s.data.dtype, other))
-                A = self._compressed_self()
-                return A._binopt(A.__class__(full), op)
-            A = self._compressed_self().copy()
-            A.sum_duplicates()
-            dt = result_dtype(np.maximum, A._s.data.dtype, other)
-            f = mx.maximum if op == "maximum" else mx.minimum
-            return A._with_data(f(A._s.data.astype(dt), mx.array(other).astype(dt)))
+            other = host_scalar(other)
+            if np_op(0, other):  # implicit zeros change (nan too): dense, self's class
+                _warn_cmp(f"Taking {op} with a "
+                          f"{'positive' if op == 'maximum' else 'negative'} number "
+                          "results in a dense matrix.")
+                dense = elementwise(np_op, self.toarray(),
+                                    lambda a, dt: mx_op(a, scalar_array(other, dt)), other)
+                return self.__class__(dense)
+            return self._compressed_self()._scalar_binopt(other, op)
         if issparse(other):
             other = _ours(other)
             if other.shape != self.shape:
                 raise ValueError(f"inconsistent shapes self.shape={self.shape} "
                                  f"other.shape={other.shape}")
             return self._compressed_self()._binopt(other, op)
-        d = asmx(other)
-        a = self.toarray()
-        dt = result_dtype(np.maximum, a.dtype, d.dtype)
-        f = mx.maximum if op == "maximum" else mx.minimum
-        return f(a.astype(dt), d.astype(dt))
+        return _dense_binop(np_op, mx_op, self.toarray(), asmx(other))
 
     def maximum(self, other):
         """Element-wise maximum with a scalar, dense or sparse operand."""
@@ -528,40 +605,51 @@ class _spbase(_data_mixin, _minmax_mixin):
 
     # ---- reductions -----------------------------------------------------------------
     def sum(self, axis=None, dtype=None, out=None):
-        """Sum over all entries or along an axis (SciPy's result dtypes)."""
-        axis = validateaxis(axis)
+        """Sum over all entries or along an axis, with SciPy's dtypes and accumulators:
+        axis=None sums the deduplicated values (NumPy's sum, in dtype if given); along
+        an axis the values are summed in NumPy's sum dtype (int64 for small integers
+        and bool), then cast to dtype."""
+        if self.format in ("csr", "csc") and not isinstance(axis, tuple) and \
+                axis in ((1, -1) if self.format == "csr" else (0, -2)):
+            axis = int(axis)  # SciPy's CSR/CSC take this path before checking axis
+        axis = reduction_axis(axis)
         src = self._s.data.dtype
-        if dtype is not None:
-            dt = getdtype(dtype)
-        elif mx.issubdtype(src, mx.unsignedinteger):
-            dt = mx.uint64
-        elif mx.issubdtype(src, mx.integer) or src == mx.bool_:
-            dt = mx.int64
-        else:
-            dt = src
-        s = self._compressed_self()._s
-        data = s.data.astype(dt)
+        res_dt = _sum_dtype(src)
+        final = getdtype(dtype) if dtype is not None else res_dt
         if axis is None:
-            res = mx.sum(data) if data.size else mx.zeros((), dt)
-        elif axis == 1 - s.major_axis:
-            res = _ops.compressed_reduce_major("sum", s.n_major, s.indptr, data)
+            data = self._deduped_data()
+            # (MLX sums small integers in int32: cast back, exact modulo 2**bits)
+            total = mx.sum(data.astype(final)).astype(final)
+            return _to_out(total, out)
+        acc = result_dtype(None, res_dt, src)
+        A = self if acc == src else self._with_data(self._s.data.astype(acc))
+        s = A._compressed_self()._s
+        if axis == 1 - s.major_axis:
+            res = _ops.compressed_reduce_major("sum", s.n_major, s.indptr, s.data)
         else:
-            res = _ops.compressed_reduce_minor("sum", s.n_minor, s.indices, data)
-        if axis is not None and not self._is_array:
+            res = _ops.compressed_reduce_minor("sum", s.n_minor, s.indices, s.data)
+        res = res.astype(final)
+        if not self._is_array:
             res = res.reshape((1, -1) if axis == 0 else (-1, 1))
         return _to_out(res, out)
 
     def mean(self, axis=None, dtype=None, out=None):
-        """Arithmetic mean over all entries or along an axis (implicit zeros count)."""
-        axis = validateaxis(axis)
+        """Arithmetic mean (implicit zeros count), as SciPy: the values scaled by
+        1 / count in float64 (integers) or their own dtype, then summed."""
+        axis = reduction_axis(axis)
         src = self._s.data.dtype
-        if dtype is None:
-            dt = mx.float64 if (mx.issubdtype(src, mx.integer) or src == mx.bool_) else src
-        else:
-            dt = getdtype(dtype)
-        total = self.sum(axis=axis, dtype=dt)
-        count = self.shape[0] * self.shape[1] if axis is None else self.shape[axis]
-        return _to_out(total / mx.array(count).astype(total.dtype), out)
+        inter = mx.float64 if (mx.issubdtype(src, mx.integer) or src == mx.bool_) else src
+        A = self if inter == src else self.astype(inter)
+        denom = self.shape[0] * self.shape[1] if axis is None else self.shape[axis]
+        res = A._mul_scalar(1.0 / denom).sum(axis=axis, dtype=inter, out=out)
+        if dtype is not None and out is None:
+            res = res.astype(getdtype(dtype))
+        return res
+
+    def trace(self, offset=0):
+        """Sum of the offset-th diagonal (NumPy's sum dtype)."""
+        d = self.diagonal(k=offset)
+        return mx.sum(d.astype(_sum_dtype(d.dtype)))
 
     # ---- indexing and structure edits (implemented in _index.py) --------------------
     def __getitem__(self, key):
@@ -598,6 +686,36 @@ _CMP_MX = {"eq": mx.equal, "ne": mx.not_equal, "lt": mx.less, "gt": mx.greater,
            "le": mx.less_equal, "ge": mx.greater_equal}
 _SYM = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
 _INV = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt"}
+_MAXMIN = {"maximum": (np.maximum, mx.maximum), "minimum": (np.minimum, mx.minimum)}
+
+
+def _dense_binop(np_op, mx_op, a, b):
+    """np_op(a, b) for dense operands: NumPy's result dtype (and errors), MLX's values."""
+    dt = result_dtype(np_op, a.dtype, b.dtype)
+    return mx_op(a.astype(dt), b.astype(dt))
+
+
+def _sum_dtype(dt):
+    """NumPy's default dtype of a sum (SciPy's get_sum_dtype)."""
+    if dt == mx.bool_ or mx.issubdtype(dt, mx.signedinteger):
+        return mx.int64
+    return mx.uint64 if mx.issubdtype(dt, mx.unsignedinteger) else dt
+
+
+def _data_sum(A):
+    """A.data.sum() as NumPy sums it (a typed 0-d array)."""
+    return mx.sum(A._s.data.astype(_sum_dtype(A._s.data.dtype)))
+
+
+def _compare_dtype(dt, x):
+    """The dtype NumPy compares values of dt with scalar x in (float64 where a
+    Python int lies outside dt's range: NumPy compares such values exactly)."""
+    res = result_dtype(None, dt, x)
+    if isinstance(x, int) and mx.issubdtype(res, mx.integer):
+        info = np.iinfo(MX_TO_NP[res])
+        if not info.min <= x <= info.max:
+            return mx.float64
+    return res
 
 
 def _warn_cmp(msg):
@@ -646,11 +764,22 @@ def _host(a):
     return np.asarray(a)
 
 
-def _can_cast_safe(src, dst):
-    if src == mx.bfloat16 or dst == mx.bfloat16:
-        return src == dst or (src == mx.bfloat16 and dst in (mx.float32, mx.float64,
-                                                                mx.complex64))
-    return np.can_cast(MX_TO_NP[src], MX_TO_NP[dst], casting="safe")
+def _can_cast(src, dst, casting):
+    """np.can_cast on MLX dtypes; bfloat16 casts like float16, except that
+    float16 <-> bfloat16 loses values (same kind, not safe)."""
+    if src == dst:
+        return True
+    if {src, dst} == {mx.float16, mx.bfloat16}:
+        return casting in ("same_kind", "unsafe")
+    src, dst = (np.dtype(np.float16) if d == mx.bfloat16 else MX_TO_NP[d] for d in (src, dst))
+    return bool(np.can_cast(src, dst, casting=casting))
+
+
+def _copy_host_args(args):
+    """Copies of (nested) host buffers, float16 widened (SciPy rejects float16)."""
+    if isinstance(args, tuple):
+        return tuple(_copy_host_args(a) for a in args)
+    return np.array(args, dtype=np.float32 if args.dtype == np.float16 else None)
 
 
 def issparse(x):

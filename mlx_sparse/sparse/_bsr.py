@@ -60,8 +60,10 @@ class _bsr_base(_spbase):
                     mx.zeros((0, R, C), dtype or mx.float64), shp,
                     sorted_indices=True, canonical=True)
         elif isinstance(arg1, tuple) and len(arg1) == 2:
-            from ._coo import coo_array
-            coo = coo_array(arg1, shape=shape, dtype=dtype)
+            from ._coo import coo_array, coo_matrix
+            # the COO of the same family picks SciPy's index dtype (matrices narrow)
+            coo_cls = coo_array if isinstance(self, sparray) else coo_matrix
+            coo = coo_cls(arg1, shape=shape, dtype=dtype)
             s = csr_to_bsr(coo.tocsr(), blocksize)._s
         elif isinstance(arg1, tuple) and len(arg1) == 3:
             s = _bsr_from_buffers(arg1, shape, blocksize, isinstance(self, sparray))

@@ -11,8 +11,8 @@ from ._base import _spbase, issparse, sparray
 from ._coo import (_bincount, _check_transpose_axes, _coo_from_triplets,
                    _finish_dense, dense_operand)
 from ._data import result_dtype
-from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isshape,
-                       mx_index_dtype, validateaxis)
+from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, index_dtype_for,
+                       isshape, mx_index_dtype, nnz_axis, validateaxis)
 
 
 class _cs_base(_spbase):
@@ -24,6 +24,7 @@ class _cs_base(_spbase):
         dtype = None if dtype is None else getdtype(dtype)
         S = self._storage
         name = self.__class__.__name__
+        is_array = isinstance(self, sparray)
 
         if issparse(arg1):
             s = _compressed_from_sparse(arg1, self, copy)
@@ -36,17 +37,15 @@ class _cs_base(_spbase):
                       mx.zeros(0, dtype or mx.float64), shp,
                       sorted_indices=True, canonical=True)
             elif len(arg1) == 2:
-                coo = _coo_from_triplets(arg1, shape, dtype)
+                coo = _coo_from_triplets(arg1, shape, dtype, is_array)
                 s = _compress_coo(coo, S)
             elif len(arg1) == 3:
-                s = _from_buffers(arg1, shape, S)
+                s = _from_buffers(arg1, shape, S, is_array)
             else:
                 raise ValueError(f"unrecognized {name} constructor input: {arg1}")
         else:
-            try:
-                a = dense_operand(arg1, None, matrix=not isinstance(self, sparray))
-            except TypeError as e:
-                raise ValueError(f"unrecognized {name} constructor input: {arg1!r}") from e
+            # nonzeros are found before the cast to dtype (below), as SciPy does
+            a = dense_operand(arg1, dtype, not is_array, self.format, cast=False)
             idx = mx_index_dtype(get_index_dtype(maxval=max(a.shape)))
             major_first = a if S.major_axis == 0 else a.T
             indptr, indices, data = _ops.dense_to_compressed(major_first, idx)
@@ -109,26 +108,43 @@ class _cs_base(_spbase):
 
     @property
     def has_sorted_indices(self):
-        if not self._s.sorted_indices and self._slices_ordered(strict=False):
-            self._s = self._s.with_(sorted_indices=True)
+        s = self._s
+        if not s.sorted_indices and not s.not_sorted and self._slices_ordered(strict=False):
+            self._s = s.with_(sorted_indices=True)
         return self._s.sorted_indices
 
     @has_sorted_indices.setter
     def has_sorted_indices(self, value):
-        self._s = self._s.with_(sorted_indices=bool(value),
-                                canonical=self._s.canonical and bool(value))
+        # trusted as set (SciPy): sort_indices/sum_duplicates then rely on it
+        if value:
+            self._s = self._s.with_(sorted_indices=True, not_sorted=False)
+        else:
+            self._s = self._s.with_(sorted_indices=False, canonical=False, not_sorted=True)
 
     @property
     def has_canonical_format(self):
-        if not self._s.canonical and self._slices_ordered(strict=True):
-            self._s = self._s.with_(sorted_indices=True, canonical=True)
+        s = self._s
+        if s.canonical:
+            return True
+        if s.not_sorted or s.not_canonical:  # SciPy: not sorted implies not canonical
+            return False
+        if self._slices_ordered(strict=True):
+            self._s = s.with_(sorted_indices=True, canonical=True)
         return self._s.canonical
 
     @has_canonical_format.setter
     def has_canonical_format(self, value):
-        value = bool(value)
-        self._s = self._s.with_(canonical=value,
-                                sorted_indices=self._s.sorted_indices or value)
+        if value:
+            self._s = self._s.with_(canonical=True, sorted_indices=True, not_sorted=False,
+                                    not_canonical=False)
+        else:
+            self._s = self._s.with_(canonical=False, not_canonical=True)
+
+    def copy(self):
+        out = _spbase.copy(self)
+        # SciPy's copy computes its flags afresh: a False the user set does not carry
+        out._s = out._s.with_(not_sorted=False, not_canonical=False)
+        return out
 
     # ---- validation ---------------------------------------------------------------
     def check_format(self, full_check=True):
@@ -187,7 +203,7 @@ class _cs_base(_spbase):
         major = _ops.expand_indptr(s.indptr, s.indices.size)
         row, col = s.swap((major, s.indices))
         coo = COO(row, col, s.data, s.shape,
-                  canonical=s.canonical and s.major_axis == 0)
+                  canonical=s.major_axis == 0 and self.has_canonical_format)
         return (coo_array if self._is_array else coo_matrix)._from_storage(coo)
 
     def _transposed_layout(self):
@@ -232,7 +248,7 @@ class _cs_base(_spbase):
             return
         s = self._s
         indices, data = _ops.sort_indices(s.indptr, s.indices, s.data, s.n_minor)
-        self._s = s.with_(indices=indices, data=data, sorted_indices=True)
+        self._s = s.with_(indices=indices, data=data, sorted_indices=True, not_sorted=False)
 
     def sorted_indices(self):
         out = self.copy()
@@ -245,8 +261,8 @@ class _cs_base(_spbase):
         self.sort_indices()
         s = self._s
         indptr, indices, data = _ops.sum_duplicates(s.indptr, s.indices, s.data)
-        self._s = s.with_(indptr=indptr, indices=indices, data=data,
-                          sorted_indices=True, canonical=True)
+        self._s = s.with_(indptr=indptr, indices=indices, data=data, sorted_indices=True,
+                          canonical=True, not_sorted=False, not_canonical=False)
 
     def eliminate_zeros(self):
         s = self._s
@@ -257,23 +273,34 @@ class _cs_base(_spbase):
     def _getnnz(self, axis=None):
         if axis is None:
             return self.nnz
-        axis = validateaxis(axis)
+        axis = nnz_axis(axis)
         s = self._s
-        if axis == 1 - s.major_axis:  # counts per major slice
-            return (s.indptr[1:] - s.indptr[:-1]).astype(mx.int64)
+        if axis == 1 - s.major_axis:  # counts per major slice: np.diff(indptr)
+            return s.indptr[1:] - s.indptr[:-1]
         return _bincount(s.indices, s.n_minor)
 
     def count_nonzero(self, axis=None):
+        axis = nnz_axis(axis)  # before summing duplicates: a failed call changes nothing
         self.sum_duplicates()
         s = self._s
         keep = s.data != 0
         if axis is None:
             return int(mx.sum(keep).item())
-        axis = validateaxis(axis)
         if axis == 1 - s.major_axis:
+            if bool(mx.all(keep).item()):  # SciPy: np.diff(indptr), indptr's dtype
+                return s.indptr[1:] - s.indptr[:-1]
             major = _ops.expand_indptr(s.indptr, s.indices.size)
             return _bincount(major, s.n_major, weights=keep)
         return _bincount(s.indices, s.n_minor, weights=keep)
+
+    def nonzero(self):
+        row, col = _spbase.nonzero(self)
+        if self._s.major_axis == 1 and row.size > 1:
+            # SciPy's CSC returns C order: a stable sort by row (position breaks ties)
+            key = row.astype(mx.int64) * row.size + mx.arange(row.size, dtype=mx.int64)
+            order = mx.argsort(key)
+            row, col = row[order], col[order]
+        return row, col
 
     def diagonal(self, k=0):
         s = self._s
@@ -315,41 +342,40 @@ class _cs_base(_spbase):
         indptr, indices, data = _ops.compressed_matmul(
             *dims, first.indptr, first.indices, self._operand(first.data, dt),
             second.indptr, second.indices, self._operand(second.data, dt))
+        if data.size == 0 and indptr.dtype != mx.int32:
+            # SciPy returns a fresh empty matrix (int32 indices) when no product
+            # exists at all; products that cancel keep the wide index dtype.
+            lengths = second.indptr[1:] - second.indptr[:-1]
+            if first.indices.size == 0 or int(mx.sum(lengths[first.indices]).item()) == 0:
+                indptr = indptr.astype(mx_index_dtype(get_index_dtype(maxval=max(M, N))))
+                indices = indices.astype(indptr.dtype)
         return self._from_storage(self._storage(indptr, indices, data, (M, N),
                                                 sorted_indices=True, canonical=True))
 
     def _binopt(self, other, op):
         """Element-wise op over the union of stored entries of two same-shape matrices,
-        in self's format, canonical, entries whose result is 0/False dropped (SciPy)."""
-        a = self._canonical_storage()
-        b = other.asformat(self.format)._canonical_storage()
-        np_op = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
-                 "maximum": np.maximum, "minimum": np.minimum}.get(op, np.add)
-        dt = result_dtype(np_op, a.data.dtype, b.data.dtype)
+        in self's format, canonical, entries whose result is 0/False dropped. As
+        SciPy's csr_binop_csr: other is first converted to self's format (a COO other
+        sums its duplicates there, in its own dtype), then both operands are cast to
+        the promoted dtype and their remaining duplicates summed in it."""
+        other = other.asformat(self.format)
+        dt = result_dtype(None, self._s.data.dtype, other._s.data.dtype)
+        a, b = self._canonical_storage(dt), other._canonical_storage(dt)
         indptr, indices, data = _ops.compressed_binop(
-            op, a.n_major, a.n_minor, a.indptr, a.indices, self._operand(a.data, dt),
-            b.indptr, b.indices, self._operand(b.data, dt))
+            op, a.n_major, a.n_minor, a.indptr, a.indices, a.data,
+            b.indptr, b.indices, b.data)
         return self._from_storage(self._storage(indptr, indices, data, self.shape,
                                                 sorted_indices=True, canonical=True))
 
-    def _canonical_storage(self):
-        """Canonical storage of this matrix, without changing self."""
+    def _canonical_storage(self, dt):
+        """Canonical storage of this matrix with values cast to dt (duplicates summed
+        in dt), without changing self."""
+        s = self._s.with_(data=self._operand(self._s.data, dt))
         if self.has_canonical_format:
-            return self._s
-        tmp = self._from_storage(self._s)
+            return s
+        tmp = self._from_storage(s)
         tmp.sum_duplicates()
         return tmp._s
-
-    def _scale_broadcast(self, vec):
-        """self * v for a dense (1, N) or (M, 1) operand: scale stored values."""
-        s = self._s
-        v = vec.reshape(-1)
-        per_column = tuple(vec.shape) == (1, self.shape[1])
-        # the factor of each entry is picked by its column (per_column) or its row
-        by_minor = per_column == (s.major_axis == 0)
-        pick = s.indices if by_minor else _ops.expand_indptr(s.indptr, s.indices.size)
-        dt = result_dtype(np.multiply, s.data.dtype, v.dtype)
-        return self._with_data(s.data.astype(dt) * v.astype(dt)[pick])
 
 
 def _compress_coo(coo, S):
@@ -360,17 +386,16 @@ def _compress_coo(coo, S):
     return S(indptr, indices, data, coo.shape, sorted_indices=True, canonical=True)
 
 
-def _from_buffers(arg1, shape, S):
+def _from_buffers(arg1, shape, S, is_array):
     data, indices, indptr = arg1
     maxval = None
     if shape is not None and 0 not in tuple(shape):
         maxval = max(shape)
     indices_m, indptr_m = asmx(indices), asmx(indptr)
-    for name, a in (("indices", indices_m), ("indptr", indptr_m)):
-        if a.ndim == 1 and not (mx.issubdtype(a.dtype, mx.integer) or a.dtype == mx.bool_):
-            raise ValueError(f"{name} array has non-integer dtype ({a.dtype})")
-    idx = mx_index_dtype(get_index_dtype((indices_m, indptr_m), maxval=maxval,
-                                         check_contents=True))
+    # SciPy's check_contents: *_matrix narrows index buffers whose values fit int32;
+    # non-integer buffers become int64 (cast, truncating, as np.array(x, dtype=) does)
+    idx = index_dtype_for(is_array, (indices_m, indptr_m), maxval=maxval,
+                          check_contents=True)
     data_m = asmx(data)
     if shape is None:
         if indices_m.ndim != 1 or indptr_m.ndim != 1:

@@ -285,12 +285,9 @@ def _kron_compressed(A, B, format, is_array):
     when a factor has duplicates (SciPy then sums products of duplicates).
 
     With both factors in canonical CSR, output row (iA, iB) holds the outer
-    product of A's row iA and B's row iB in (a, b) order, already sorted. Entry
-    (a, b) goes to
-        ptrA[iA]*nnzB + lenA[iA]*ptrB[iB] + (a - ptrA[iA])*lenB[iB] + (b - ptrB[iB])
-    (all earlier rows, then this row's earlier entries): a sum of per-a and per-b
-    terms, built by broadcasting, then one scatter per output array. CSC is the CSR
-    of kron(A.T, B.T) read transposed."""
+    product of A's row iA and B's row iB in (a, b) order, already sorted, and A's
+    row iA owns the contiguous output range from ptrA[iA]*nnzB. CSC is the CSR of
+    kron(A.T, B.T) read transposed."""
     fa, fb = (A.tocsr(), B.tocsr()) if format == "csr" else (A.tocsc(), B.tocsc())
     if fa.nnz != A.nnz or fb.nnz != B.nnz:
         return None          # duplicates were merged: keep SciPy's summation order
@@ -303,7 +300,90 @@ def _kron_compressed(A, B, format, is_array):
     nnzA, nnzB = a.indices.size, b.indices.size
     nnz = nnzA * nnzB
     idx = index_dtype_for(max(max(out_shape), nnz))
+    dt = upcast(a.data.dtype, b.data.dtype)
     w = mx.int64 if max(nnz, max(out_shape)) > np.iinfo(np.int32).max else mx.int32
+    counts = (_lengths(a.indptr.astype(w))[:, None] *
+              _lengths(b.indptr.astype(w))[None, :]).reshape(-1)
+    indptr = exclusive_cumsum(counts, idx)
+    built = _kron_runs(a, b, nB, nnz, idx, dt)
+    if built is None:
+        built = _kron_scatter(a, b, nB, nnz, idx, dt, w)
+    indices, data = built
+    S = CSR if format == "csr" else CSC
+    shape = out_shape if format == "csr" else out_shape[::-1]
+    return container(format, is_array)._from_storage(
+        S(indptr, indices, data, shape, sorted_indices=True, canonical=True))
+
+
+def _lengths(indptr):
+    return indptr[1:] - indptr[:-1]
+
+
+_CHUNK = 1 << 19     # output entries per piece built in the cache (4 MiB of float64)
+
+
+def _runs(lengths):
+    """[(first, stop, length)] of the maximal runs of equal values of a host array."""
+    if lengths.size == 0:
+        return []
+    cut = np.flatnonzero(np.diff(lengths)) + 1
+    first = np.concatenate([[0], cut])
+    stop = np.concatenate([cut, [lengths.size]])
+    return list(zip(first.tolist(), stop.tolist(), lengths[first].tolist()))
+
+
+def _kron_runs(a, b, nB, nnz, idx, dt):
+    """(indices, data) of CSR kron(a, b) when the rows of a and of b fall into few
+    runs of equal length (banded, stencil, identity factors); None otherwise.
+
+    An A run (rows of length L) against a B run (RB rows of length M) is one
+    broadcast product of shape (rows, RB, L, M), laid out exactly as the output
+    holds it; the B runs of one group of A rows sit side by side (axis-1
+    concatenation). Groups of A rows are sized so these pieces stay in MLX's
+    buffer cache, and each is copied into the output, which is allocated (and
+    page-faulted) once; no output-sized temporary exists."""
+    ptrA, ptrB = np.asarray(a.indptr).astype(np.int64), np.asarray(b.indptr).astype(np.int64)
+    nnzB = int(ptrB[-1])
+    runsA = [r for r in _runs(np.diff(ptrA)) if r[2]]
+    runsB = [r for r in _runs(np.diff(ptrB)) if r[2]]
+    if not runsA or not runsB:
+        return None
+    groups = []           # (first A row, stop A row, length): output-contiguous pieces
+    for r0, r1, L in runsA:
+        step = max(1, _CHUNK // (L * nnzB))
+        groups += [(g, min(g + step, r1), L) for g in range(r0, r1, step)]
+    if len(groups) * (len(runsB) + 2) > max(256, nnz // 4096):
+        return None       # too many small pieces: Python overhead would dominate
+    vA, vB = _same(a.data, dt), _same(b.data, dt)
+    cA, cB = _same(a.indices, idx) * nB, _same(b.indices, idx)
+    side = side_stream()
+    pieces_b = [(int(ptrB[q0]), int(ptrB[q1]), q1 - q0, M) for q0, q1, M in runsB]
+
+    def product(xa, xb, op, r0, r1, L):
+        xa = xa[int(ptrA[r0]):int(ptrA[r1])].reshape(r1 - r0, 1, L, 1)
+        out = [op(xa, xb[p0:p1].reshape(1, nr, 1, M)).reshape(r1 - r0, -1)
+               for p0, p1, nr, M in pieces_b]
+        return (mx.concatenate(out, axis=1) if len(out) > 1 else out[0]).reshape(-1)
+
+    with mx.stream(side):
+        indices = mx.zeros((nnz,), idx)
+    with value_stream(dt):
+        data = mx.zeros((nnz,), dt)
+    for r0, r1, L in groups:
+        lo, hi = int(ptrA[r0]) * nnzB, int(ptrA[r1]) * nnzB
+        with mx.stream(side):
+            indices[lo:hi] = product(cA, cB, mx.add, r0, r1, L)
+        with value_stream(dt):
+            data[lo:hi] = product(vA, vB, mx.multiply, r0, r1, L)
+    return indices, data
+
+
+def _kron_scatter(a, b, nB, nnz, idx, dt, w):
+    """(indices, data) of CSR kron(a, b) for any row structure. Entry (a, b) goes to
+        ptrA[iA]*nnzB + lenA[iA]*ptrB[iB] + (a - ptrA[iA])*lenB[iB] + (b - ptrB[iB])
+    (all earlier rows, then this row's earlier entries): a sum of per-a and per-b
+    terms, built by broadcasting, then one scatter per output array."""
+    nnzA, nnzB = a.indices.size, b.indices.size
     from ._index_utils import expand_indptr
     ptrA, ptrB = a.indptr.astype(w), b.indptr.astype(w)
     lenA, lenB = ptrA[1:] - ptrA[:-1], ptrB[1:] - ptrB[:-1]
@@ -316,7 +396,6 @@ def _kron_compressed(A, B, format, is_array):
     lb = take(lenB, rowB)
     dest = ((per_a[:, None] + la[:, None] * startB[None, :])
             + (a_loc[:, None] * lb[None, :] + per_b[None, :])).reshape(-1)
-    dt = upcast(a.data.dtype, b.data.dtype)
     with mx.stream(side_stream()):   # index array in parallel with the values
         cols = (a.indices.astype(idx)[:, None] * nB
                 + b.indices.astype(idx)[None, :]).reshape(-1)
@@ -324,12 +403,7 @@ def _kron_compressed(A, B, format, is_array):
     with value_stream(dt):
         vals = (a.data.astype(dt)[:, None] * b.data.astype(dt)[None, :]).reshape(-1)
         data = mx.put_along_axis(mx.zeros((nnz,), dt), dest, vals, axis=0)
-    counts = (lenA[:, None] * lenB[None, :]).reshape(-1)
-    indptr = exclusive_cumsum(counts, idx)
-    S = CSR if format == "csr" else CSC
-    shape = out_shape if format == "csr" else out_shape[::-1]
-    return container(format, is_array)._from_storage(
-        S(indptr, indices, data, shape, sorted_indices=True, canonical=True))
+    return indices, data
 
 
 def _empty_coo(shape, is_array):

@@ -5,8 +5,10 @@ import numpy as np
 from .. import _ops
 from .._storage import COO, CSC, CSR
 from ._base import _spbase, issparse, sparray, _compress
-from ._sputils import (INT32_MAX, asmx, check_shape, get_index_dtype, getdtype,
-                       isshape, mx_index_dtype, to_host, validateaxis)
+from .._dtypes import MX_TO_NP, NP_TO_MX
+from ._sputils import (INT32_MAX, INT32_MIN, asmx, check_shape, check_value_dtype,
+                       get_index_dtype, getdtype, isshape, nnz_axis,
+                       mx_index_dtype, to_host, validateaxis)
 
 
 class _coo_base(_spbase):
@@ -17,19 +19,21 @@ class _coo_base(_spbase):
         _spbase.__init__(self, arg1, maxprint=maxprint)
         dtype = None if dtype is None else getdtype(dtype)
 
-        if isinstance(arg1, tuple) and isshape(arg1):
+        is_array = isinstance(self, sparray)
+        # SciPy's COO arrays read any tuple of ints as a shape (1-D, n-D: ValueError here)
+        if isinstance(arg1, tuple) and (isshape(arg1) or (is_array and _is_int_tuple(arg1))):
             shp = check_shape((arg1,))
             idx = mx_index_dtype(get_index_dtype(maxval=max(shp)))
             s = COO(mx.zeros(0, idx), mx.zeros(0, idx),
                     mx.zeros(0, dtype or mx.float64), shp, canonical=True)
         elif isinstance(arg1, tuple):
-            s = _coo_from_triplets(arg1, shape, dtype)
+            s = _coo_from_triplets(arg1, shape, dtype, is_array)
         elif issparse(arg1):
             s = _coo_from_sparse(arg1, dtype, copy)
             if shape is not None and check_shape((shape,)) != s.shape:
                 raise ValueError(f"inconsistent shapes: {shape} != {s.shape}")
         else:
-            s = _coo_from_dense(arg1, dtype, matrix=not isinstance(self, sparray))
+            s = _coo_from_dense(arg1, dtype, matrix=not is_array)
             if shape is not None and check_shape((shape,)) != s.shape:
                 raise ValueError(f"inconsistent shapes: {shape} != {s.shape}")
         self._s = s
@@ -155,16 +159,16 @@ class _coo_base(_spbase):
     def _getnnz(self, axis=None):
         if axis is None:
             return self.nnz
-        axis = validateaxis(axis)
+        axis = nnz_axis(axis)
         idx = self._s.col if axis == 0 else self._s.row
         return _bincount(idx, self.shape[1 - axis])
 
     def count_nonzero(self, axis=None):
+        axis = nnz_axis(axis)  # before summing duplicates: a failed call changes nothing
         self.sum_duplicates()
         keep = self._s.data != 0
         if axis is None:
             return int(mx.sum(keep).item())
-        axis = validateaxis(axis)
         idx = self._s.col if axis == 0 else self._s.row
         return _bincount(idx, self.shape[1 - axis], weights=keep)
 
@@ -175,6 +179,8 @@ class coo_array(_coo_base, sparray):
 
 def _bincount(idx, n, weights=None):
     """Counts per index as int64 (SciPy returns intp)."""
+    if n == 0 or idx.size == 0:  # MLX's scatter rejects empty updates
+        return mx.zeros((n,), mx.int64)
     ones = mx.ones(idx.shape, mx.int64) if weights is None else weights.astype(mx.int64)
     return mx.zeros((n,), mx.int64).at[idx].add(ones)
 
@@ -205,7 +211,8 @@ def _finish_dense(dense, order, out):
     if out is not None:
         if order is not None:
             raise ValueError("order cannot be specified if out is not None")
-        if not isinstance(out, np.ndarray) or out.shape != tuple(dense.shape):
+        if (not isinstance(out, np.ndarray) or out.shape != tuple(dense.shape)
+                or out.dtype != MX_TO_NP.get(dense.dtype)):  # bfloat16: no NumPy dtype
             raise ValueError("out array must be same dtype and shape as sparse array")
         out[...] = to_host(dense)
         return out
@@ -213,7 +220,7 @@ def _finish_dense(dense, order, out):
 
 
 # ---- constructor helpers (shared by COO and the compressed formats) ----------------
-def _coo_from_triplets(arg1, shape, dtype):
+def _coo_from_triplets(arg1, shape, dtype, is_array):
     try:
         obj, coords = arg1
     except (TypeError, ValueError) as e:
@@ -233,10 +240,19 @@ def _coo_from_triplets(arg1, shape, dtype):
                          else "coordinates and data arrays must be 1-D")
     if not (data.size == row.size == col.size):
         raise ValueError("row, column, and data array must all be the same length")
-    for name, idx in (("row", row), ("column", col)):
-        if not (mx.issubdtype(idx.dtype, mx.integer) or idx.dtype == mx.bool_):
-            raise ValueError(f"{name} index array must have an integer dtype, "
-                             f"not {idx.dtype}")
+    integral = all(mx.issubdtype(a.dtype, mx.integer) or a.dtype == mx.bool_
+                   for a in (row, col))
+    if shape is None:
+        if row.size == 0:
+            raise ValueError("cannot infer dimensions from zero sized index arrays")
+        if not integral:  # SciPy: operator.index(max) of float coordinates
+            raise TypeError("index arrays must have an integer dtype to infer the "
+                            "shape; pass shape=")
+    if shape is not None:
+        shape = check_shape((shape,))
+    # SciPy casts (truncating) non-integer coordinates to its index dtype: int64
+    idx = mx.int64 if not integral else None
+    row, col = (row, col) if integral else (row.astype(idx), col.astype(idx))
     # One host sync for min/max: needed for shape inference and SciPy's bound checks.
     if row.size:
         mins_maxs = [int(v) for v in np.asarray(mx.stack([
@@ -245,24 +261,30 @@ def _coo_from_triplets(arg1, shape, dtype):
     else:
         mins_maxs = None
     if shape is None:
-        if mins_maxs is None:
-            raise ValueError("cannot infer dimensions from zero sized index arrays")
-        shape = (mins_maxs[1] + 1, mins_maxs[3] + 1)
-    shape = check_shape((shape,))
+        shape = check_shape(((mins_maxs[1] + 1, mins_maxs[3] + 1),))
     if mins_maxs is not None:
         for axis, (lo, hi) in enumerate((mins_maxs[:2], mins_maxs[2:])):
-            name = "row" if axis == 0 else "column"
             if hi >= shape[axis]:
                 raise ValueError(f"axis {axis} index {hi} exceeds matrix dimension "
                                  f"{shape[axis]}")
             if lo < 0:
                 raise ValueError(f"negative axis {axis} index: {lo}")
-    idx_np = get_index_dtype((row, col), maxval=max(shape), check_contents=True)
-    idx = mx_index_dtype(idx_np)
+    if idx is None:
+        # SciPy's check_contents: *_matrix narrows coordinates whose values fit int32,
+        # *_array keeps wide index dtypes (uses the min/max above: no second sync)
+        fits = mins_maxs is None or (INT32_MIN <= min(mins_maxs) and max(mins_maxs) <= INT32_MAX)
+        arrays = () if (fits and not is_array) else (row, col)
+        idx = mx_index_dtype(get_index_dtype(arrays, maxval=max(shape)))
     return COO(row.astype(idx), col.astype(idx), data, shape, canonical=False)
 
 
+def _is_int_tuple(t):
+    return len(t) > 0 and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                              for v in t)
+
+
 def _coo_from_sparse(arg1, dtype, copy):
+    """COO storage of a sparse input, keeping its index dtype (as SciPy)."""
     if isinstance(arg1, _spbase):
         s = arg1.tocoo(copy=copy)._s
         return s if dtype is None else s.with_(data=s.data.astype(dtype))
@@ -274,26 +296,52 @@ def _coo_from_sparse(arg1, dtype, copy):
                canonical=bool(coo.has_canonical_format))
 
 
-def dense_operand(arg1, dtype, matrix):
-    """A 2-D MLX array from a dense constructor argument (SciPy's rules/errors)."""
-    try:
-        a = asmx(arg1, dtype)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"unrecognized constructor input: {arg1!r}") from e
+# Host dtypes MLX cannot hold, and the MLX dtype that carries their values (and
+# their zeros) until dtype= casts them.
+_CARRIERS = {"c": np.complex64, "f": np.float64}
+
+
+def dense_operand(arg1, dtype, matrix, fmt=None, cast=True):
+    """A 2-D MLX array from a dense constructor argument, with SciPy's checks in
+    SciPy's order. With dtype given, a host array MLX cannot hold (complex128,
+    longdouble) is accepted; cast=False leaves the cast to dtype to the caller (who
+    must find nonzeros first, as SciPy does)."""
+    if not matrix and np.isscalar(arg1):
+        raise ValueError("scipy sparse array classes do not support instantiation "
+                         "from a scalar")
+    a = arg1 if isinstance(arg1, mx.array) else to_host(arg1)
+    if not matrix and fmt == "csc" and a.ndim != 2:
+        raise ValueError(f"CSC arrays don't support {a.ndim}D input. Use 2D")
+    if fmt in ("csr", "csc") and a.ndim > 2:
+        raise ValueError(f"CSR arrays don't yet support {a.ndim}D.")
     if matrix and a.ndim < 2:
         a = a.reshape((1, -1)) if a.ndim == 1 else a.reshape((1, 1))
+    if matrix and a.ndim != 2:
+        raise TypeError(f"expected 2D array or matrix, not {a.ndim}D")
+    if a.ndim == 0:
+        raise TypeError("function missing 1 required positional argument: 'shape'")
     if a.ndim != 2:
         raise ValueError(f"mlx_sparse supports 2-D sparse arrays only; got a "
                          f"{a.ndim}-D dense input")
+    if isinstance(a, np.ndarray):
+        check_value_dtype(a.dtype)
+        if dtype is not None and a.dtype not in NP_TO_MX and a.dtype.kind in _CARRIERS:
+            a = a.astype(_CARRIERS[a.dtype.kind])
+        a = asmx(a)
+    if cast and dtype is not None and a.dtype != dtype:
+        a = a.astype(dtype)
     return a
 
 
 def _coo_from_dense(arg1, dtype, matrix):
-    a = dense_operand(arg1, dtype, matrix)
+    # nonzeros are found before the cast: a value the cast makes 0 stays stored
+    a = dense_operand(arg1, dtype, matrix, "coo", cast=False)
     shape = tuple(a.shape)
     idx = mx_index_dtype(get_index_dtype(maxval=max(shape)))
     indptr, indices, data = _ops.dense_to_compressed(a, idx)
     row = _ops.expand_indptr(indptr, data.size)
+    if dtype is not None and data.dtype != dtype:
+        data = data.astype(dtype)
     return COO(row, indices, data, shape, canonical=True)
 
 

@@ -4,6 +4,7 @@ ufunc-like methods, abs/neg/round/power, and max/min/argmax/argmin.
 Result dtypes follow NumPy exactly: they are found by applying the NumPy operation to
 a one-element array of the stored dtype (bfloat16 probes as float16)."""
 import math
+import operator
 
 import mlx.core as mx
 import numpy as np
@@ -13,12 +14,30 @@ from .._dtypes import MX_TO_NP, NP_TO_MX
 from ._sputils import asmx, isscalarlike, validateaxis
 
 
+def reduction_axis(axis):
+    """SciPy's validateaxis for 2-D reductions: an int, or a tuple of distinct axes
+    ((0, 1) is all of them: None)."""
+    if not isinstance(axis, tuple):
+        return validateaxis(axis)
+    if axis == ():
+        raise ValueError("sparse does not accept 0D axis (). Either use toarray (for "
+                         "dense) or copy (for sparse).")
+    canon = [validateaxis(a) for a in axis]
+    if len(set(canon)) != len(canon):
+        raise ValueError("duplicate value in axis")
+    if len(canon) > 2:
+        raise ValueError("axis tuple has too many elements")
+    return None if len(canon) == 2 else canon[0]
+
+
 def np_probe(dt):
     return np.float16 if dt == mx.bfloat16 else MX_TO_NP[dt]
 
 
 def result_dtype(np_op, *dtypes_or_scalars):
-    """The MLX dtype NumPy gives for np_op over arrays of these dtypes / these scalars."""
+    """The MLX dtype NumPy gives for np_op over arrays of these dtypes / these scalars
+    (np_op None: plain promotion, SciPy's upcast). NumPy's own error is raised where
+    NumPy refuses (bool subtract, negative integer powers, out-of-range Python ints)."""
     args = []
     bf16 = False
     for a in dtypes_or_scalars:
@@ -28,7 +47,7 @@ def result_dtype(np_op, *dtypes_or_scalars):
         else:
             args.append(a)
     with np.errstate(all="ignore"):
-        res = np.asarray(np_op(*args)).dtype
+        res = np.result_type(*args) if np_op is None else np.asarray(np_op(*args)).dtype
     if res == np.complex128:
         res = np.dtype(np.complex64)  # MLX has no complex128
     out = NP_TO_MX[res]
@@ -44,7 +63,43 @@ def scalar_value(x):
     return x
 
 
-# NumPy function -> (MLX function, whether f(0) == 0 so only stored values change)
+def host_scalar(x):
+    """A scalar operand as NumPy sees it: an MLX 0-d array becomes a NumPy 0-d array
+    (typed, so it promotes like one); Python and NumPy scalars stay as they are."""
+    if isinstance(x, mx.array):
+        return np.asarray(x.astype(mx.float32) if x.dtype == mx.bfloat16 else x)
+    return x
+
+
+def scalar_array(x, dt):
+    """Scalar x as a 0-d MLX array of dtype dt (through NumPy: exact for float64)."""
+    v = np.asarray(host_scalar(x))
+    if dt == mx.bfloat16:
+        return mx.array(v.astype(np.float32)).astype(dt)
+    return mx.array(v.astype(MX_TO_NP[dt]), dtype=dt)
+
+
+def elementwise(np_f, data, mx_f, *args):
+    """np_f(data, *args) as NumPy computes it: result dtype (and NumPy's errors) probed
+    on one element, values by mx_f(data cast to that dtype, dtype) on the device; by
+    NumPy on the host for float64 (MLX's CPU float64 math is only float32-accurate)
+    and where mx_f is None (MLX lacks the operation)."""
+    dt = result_dtype(np_f, data.dtype, *args)
+    if mx_f is not None and mx.float64 not in (dt, data.dtype):
+        return mx_f(data.astype(dt), dt)
+    from ._base import _host
+    with np.errstate(all="ignore"):
+        out = np.asarray(np_f(_host(data), *args))
+    return asmx(out.astype(np.complex64) if out.dtype == np.complex128 else out, dt)
+
+
+def _sign(a, dt):
+    # MLX's sign(nan) is 0; NumPy's is nan
+    return mx.where(mx.isnan(a), a, mx.sign(a)) if mx.issubdtype(dt, mx.inexact) else mx.sign(a)
+
+
+# NumPy function -> MLX function (None: MLX lacks it for that dtype; NumPy on the
+# host). Every one has f(0) == 0, so only stored values change.
 _UFUNCS = {
     "sqrt": (np.sqrt, mx.sqrt), "sin": (np.sin, mx.sin), "tan": (np.tan, mx.tan),
     "arcsin": (np.arcsin, mx.arcsin), "arctan": (np.arctan, mx.arctan),
@@ -54,8 +109,9 @@ _UFUNCS = {
     "deg2rad": (np.deg2rad, mx.radians), "rad2deg": (np.rad2deg, mx.degrees),
     "floor": (np.floor, mx.floor), "ceil": (np.ceil, mx.ceil),
     "trunc": (np.trunc, lambda a: mx.where(a < 0, mx.ceil(a), mx.floor(a))),
-    "rint": (np.rint, mx.round), "sign": (np.sign, mx.sign),
+    "rint": (np.rint, mx.round), "sign": (np.sign, None),
 }
+_MX_LACKS = {"expm1": (mx.complex64,)}  # MLX has no complex expm1
 
 
 def _make_ufunc(name):
@@ -64,18 +120,29 @@ def _make_ufunc(name):
     def method(self):
         data = self._deduped_data()
         dt = result_dtype(np_f, data.dtype)
-        if dt == data.dtype and mx.issubdtype(dt, mx.integer) and name in (
+        if dt == data.dtype and not mx.issubdtype(dt, mx.inexact) and name in (
                 "floor", "ceil", "trunc", "rint"):
             return self._with_data(data)  # identity on integers, as NumPy
-        return self._with_data(mx_f(data.astype(dt)))
+        if name == "sign":
+            f = _sign
+        else:
+            f = None if dt in _MX_LACKS.get(name, ()) else (lambda a, dt: mx_f(a))
+        return self._with_data(elementwise(np_f, data, f))
 
     method.__name__ = name
     method.__doc__ = f"Element-wise {name} of the stored values (f(0) == 0)."
     return method
 
 
+def _mx_round(ndigits, dt):
+    if mx.issubdtype(dt, mx.inexact):
+        return lambda a, dt: mx.round(a, ndigits)
+    # integers: unchanged for ndigits >= 0; else NumPy (MLX rounds them in float32)
+    return (lambda a, dt: a) if ndigits >= 0 else None
+
+
 class _data_mixin:
-    """Methods that act on stored values only."""
+    """Methods that act on stored values only (SciPy's _data_matrix)."""
 
     def _deduped_data(self):
         self.sum_duplicates()
@@ -89,8 +156,8 @@ class _data_mixin:
 
     def __round__(self, ndigits=0):
         data = self._deduped_data()
-        return self._with_data(mx.round(data, ndigits) if mx.issubdtype(data.dtype, mx.inexact)
-                               else data)
+        return self._with_data(elementwise(lambda a: np.around(a, decimals=ndigits),
+                                           data, _mx_round(ndigits, data.dtype)))
 
     def __neg__(self):
         if self._s.data.dtype == mx.bool_:
@@ -98,32 +165,57 @@ class _data_mixin:
         return self._with_data(-self._s.data)
 
     def _mul_scalar(self, other):
-        other = scalar_value(other)
-        dt = result_dtype(np.multiply, self._s.data.dtype, other)
-        return self._with_data(self._s.data.astype(dt) * mx.array(other).astype(dt))
+        other = host_scalar(other)
+        return self._with_data(elementwise(
+            np.multiply, self._s.data, lambda a, dt: a * scalar_array(other, dt), other))
 
     def _divide_scalar(self, other):
-        other = scalar_value(other)
-        dt = result_dtype(np.true_divide, self._s.data.dtype, other)
-        return self._with_data(self._s.data.astype(dt) / mx.array(other).astype(dt))
+        """A / s as SciPy: A.astype(float64) * (1 / s) where the values cast to float64
+        safely (duplicates summed in float64), else A * (1 / s); 1 / 0 raises
+        ZeroDivisionError as in Python."""
+        recip = 1 / host_scalar(other)
+        if self._s.data.dtype == mx.complex64:
+            return self._mul_scalar(recip)
+        A = self
+        if self._s.data.dtype != mx.float64:
+            A = self.astype(mx.float64)
+            A.sum_duplicates()
+        return A._mul_scalar(recip)
+
+    def _scale_inplace(self, factor):
+        """self.data *= factor with NumPy's same_kind casting (its error included)."""
+        src = self._s.data.dtype
+        probe = np.ones(1, np_probe(src))
+        probe *= factor  # raises NumPy's UFuncTypeError where the cast is unsafe
+        self._s = self._s.with_(data=self._mul_scalar(factor)._s.data.astype(src))
+        return self
+
+    def __imul__(self, other):
+        if isscalarlike(other):
+            return self._scale_inplace(host_scalar(other))
+        return NotImplemented
+
+    def __itruediv__(self, other):
+        if isscalarlike(other):
+            return self._scale_inplace(1.0 / host_scalar(other))
+        return NotImplemented
 
     def power(self, n, dtype=None):
         """Element-wise power of stored values (n a scalar, n != 0)."""
         if not isscalarlike(n):
             raise NotImplementedError("input is not scalar")
-        n = scalar_value(n)
+        n = host_scalar(n)
         if not n:
             raise NotImplementedError(
                 "zero power is not supported as it would densify the matrix.\n"
                 "Use `np.ones(A.shape, dtype=A.dtype)` for this case.")
         data = self._deduped_data()
         if dtype is not None:
-            data = data.astype(asmx(np.zeros(0, dtype)).dtype)
-        dt = result_dtype(np.power, data.dtype, n)
-        return self._with_data(mx.power(data.astype(dt), mx.array(n).astype(dt)))
-
-    def astype_like(self, dt):
-        return self._with_data(self._s.data.astype(dt))
+            from ._sputils import getdtype
+            data = data.astype(getdtype(dtype))
+        # `data ** n` as SciPy: NumPy's operator (bool ** 2 is int8, np.power's int64)
+        return self._with_data(elementwise(
+            operator.pow, data, lambda a, dt: mx.power(a, scalar_array(n, dt)), n))
 
 
 for _name in _UFUNCS:
@@ -135,24 +227,18 @@ class _minmax_mixin:
 
     def _min_or_max(self, axis, out, kind, explicit, nan_aware):
         if out is not None:
-            raise ValueError("Sparse arrays do not support an 'out' parameter.")
-        if self._s.data.dtype == mx.complex64:
-            raise TypeError(f"{kind}() is not supported for complex values")
-        axis = validateaxis(axis)
+            raise ValueError("Sparse min/max does not support an 'out' parameter.")
+        axis = reduction_axis(axis)
         M, N = self.shape
         if axis is None:
             if M * N == 0:
                 raise ValueError("zero-size array to reduction operation")
-            A = self.tocsr()
-            A.sum_duplicates()
-            data = A._s.data
-            zero = mx.zeros((), data.dtype)
-            if data.size == 0:
-                return zero
-            vals = _nan_strip(data, kind) if nan_aware else data
-            m = mx.max(vals) if kind == "max" else mx.min(vals)
-            if not explicit and A.nnz < M * N:
-                m = mx.maximum(m, zero) if kind == "max" else mx.minimum(m, zero)
+            if self.nnz == 0:
+                return mx.zeros((), self._s.data.dtype)
+            data = self._deduped_data()
+            m = _slice_extremes(mx.array([0, data.size]), data, 1, kind, nan_aware)[0]
+            if not explicit and self.nnz != M * N:
+                m = _with_zero(m, kind, nan_aware)
             return m
         if self.shape[axis] == 0:
             raise ValueError("zero-size array to reduction operation")
@@ -165,16 +251,12 @@ class _minmax_mixin:
         A = self.tocsc() if axis == 0 else self.tocsr()
         A.sum_duplicates()
         s = A._s
-        data = _nan_strip(s.data, kind) if nan_aware else s.data
-        r = _ops.compressed_reduce_major(kind, s.n_major, s.indptr, data)
+        r = _slice_extremes(s.indptr, s.data, s.n_major, kind, nan_aware)
         if not explicit:
             full = (s.indptr[1:] - s.indptr[:-1]) == s.n_minor
-            zero = mx.zeros((), r.dtype)
-            r = mx.where(full, r, mx.maximum(r, zero) if kind == "max" else mx.minimum(r, zero))
+            r = mx.where(full, r, _with_zero(r, kind, nan_aware))
         from ._coo import coo_matrix
-        shape = (1, N) if axis == 0 else (M, 1)
-        dense = r.reshape(shape)
-        return coo_matrix(dense)
+        return coo_matrix(r.reshape((1, N) if axis == 0 else (M, 1)))
 
     def max(self, axis=None, out=None, *, explicit=False):
         return self._min_or_max(axis, out, "max", explicit, nan_aware=False)
@@ -191,16 +273,21 @@ class _minmax_mixin:
     def _arg_min_or_max(self, axis, out, kind, explicit):
         if out is not None:
             raise ValueError("Sparse types do not support an 'out' parameter.")
-        axis = validateaxis(axis)
+        axis = reduction_axis(axis)
         M, N = self.shape
         if axis is None:
             if M * N == 0:
-                raise ValueError("Cannot apply the operation to an empty matrix.")
+                raise ValueError(f"Cannot apply arg{kind} to an empty matrix.")
+            if self.nnz == 0:
+                if explicit:
+                    raise ValueError(f"Cannot apply arg{kind} to zero matrix when "
+                                     "explicit=True.")
+                return 0
             A = self.tocsr()
             A.sum_duplicates()
             return int(_arg_extreme_slices(A._s, kind, explicit, whole=True)[0].item())
         if self.shape[axis] == 0:
-            raise ValueError("Cannot apply the operation along a zero-sized dimension.")
+            raise ValueError(f"Cannot apply arg{kind} along a zero-sized dimension.")
         A = self.tocsc() if axis == 0 else self.tocsr()
         A.sum_duplicates()
         res = _arg_extreme_slices(A._s, kind, explicit, whole=False)
@@ -215,12 +302,30 @@ class _minmax_mixin:
         return self._arg_min_or_max(axis, out, "min", explicit)
 
 
-def _nan_strip(data, kind):
-    """Replace NaN by the identity of the reduction so nanmax/nanmin skip them."""
-    if not mx.issubdtype(data.dtype, mx.floating):
-        return data
-    fill = -math.inf if kind == "max" else math.inf
-    return mx.where(mx.isnan(data), mx.array(fill, data.dtype), data)
+def _inexact(dt):
+    return mx.issubdtype(dt, mx.inexact)
+
+
+def _slice_extremes(indptr, data, n, kind, nan_aware):
+    """max/min of the values of each of the n slices indptr delimits (0 for an empty
+    one): nan propagates (np.maximum.reduce); nan_aware skips nan unless a slice holds
+    only nan (np.fmax.reduce)."""
+    if not (nan_aware and _inexact(data.dtype)):
+        return _ops.compressed_reduce_major(kind, n, indptr, data)
+    nan = mx.isnan(data)
+    fill = mx.array(-math.inf if kind == "max" else math.inf, data.dtype)
+    r = _ops.compressed_reduce_major(kind, n, indptr, mx.where(nan, fill, data))
+    any_number = _ops.compressed_reduce_major("max", n, indptr, mx.logical_not(nan))
+    only_nan = (indptr[1:] != indptr[:-1]) & mx.logical_not(any_number)
+    return mx.where(only_nan, mx.array(math.nan, data.dtype), r)
+
+
+def _with_zero(r, kind, nan_aware):
+    """r combined with an implicit zero: np.maximum/np.minimum (nan wins), or
+    np.fmax/np.fmin when nan_aware (nan loses)."""
+    zero = mx.zeros((), r.dtype)
+    m = mx.maximum(r, zero) if kind == "max" else mx.minimum(r, zero)
+    return mx.where(mx.isnan(r), zero, m) if nan_aware and _inexact(r.dtype) else m
 
 
 def _arg_extreme_slices(s, kind, explicit, whole):
@@ -242,12 +347,12 @@ def _arg_extreme_slices(s, kind, explicit, whole):
         n_seg, seg_len = n_major, n_minor
         seg_of = major
     data = s.data
-    if data.dtype == mx.complex64:
-        raise TypeError(f"arg{kind}() is not supported for complex values")
     big = mx.array(seg_len, mx.int64)
     if nnz:
         best = _ops.compressed_reduce_major(kind, n_seg, seg_ptr, data)
         hit = data == best[seg_of]
+        if _inexact(data.dtype):  # a nan is the extreme (np.argmax): its first one
+            hit = hit | (mx.isnan(data) & mx.isnan(best)[seg_of])
         first_hit = _ops.compressed_reduce_major("min", n_seg, seg_ptr, mx.where(hit, pos, big))
     else:
         best = mx.zeros((n_seg,), data.dtype)
@@ -266,8 +371,10 @@ def _arg_extreme_slices(s, kind, explicit, whole):
     else:
         gap = mx.zeros((n_seg,), mx.int64)
     has_gap = counts < seg_len
+    # SciPy's rule: the stored extreme wins when it beats 0 (a nan does not) or the
+    # slice is full; a tie with 0 takes the earlier; otherwise the first implicit zero.
     zero = mx.zeros((), best.dtype)
-    zero_better = ((best < zero) if kind == "max" else (best > zero)) & has_gap
-    zero_better = zero_better | empty
-    tie = (best == zero) & has_gap
-    return mx.where(zero_better, gap, mx.where(tie, mx.minimum(gap, first_hit), first_hit))
+    beats_zero = (best > zero) if kind == "max" else (best < zero)
+    res = mx.where(best == zero, mx.minimum(gap, first_hit), gap)
+    res = mx.where(beats_zero | mx.logical_not(has_gap), first_hit, res)
+    return mx.where(empty, mx.zeros_like(res), res)

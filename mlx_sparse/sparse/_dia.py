@@ -20,6 +20,8 @@ from ._index_utils import (container, exclusive_cumsum, index_dtype_for, positio
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isshape,
                        mx_index_dtype)
 
+_INT32_MAX = np.iinfo(np.int32).max
+
 
 @dataclass(frozen=True)
 class DIA:
@@ -516,40 +518,21 @@ def diagonals_to_compressed(diags, shape, major_axis, dtype, drop_zeros=True):
     lo_arr = mx.array([p[2] for p in parts], dtype=idx)
     hi_arr = mx.array([p[3] for p in parts], dtype=idx)
     T0, T1 = max(p[2] for p in parts), min(p[3] for p in parts)
-    if T0 < T1:
-        ranges = [(0, T0, False), (T0, T1, True), (T1, n_major, False)]
-    else:
-        ranges = [(0, n_major, False)]
-
-    # the index arrays build on a side stream, in parallel with the values
     side, vstream = side_stream(), value_stream(dtype)
+    if T0 < T1 and _band_fits(shape, nd, idx):
+        return _banded_compressed(parts, shape, S, n_major, T0, T1, dtype, idx,
+                                  (s_arr, lo_arr, hi_arr), drop_zeros)
+    ranges = [(0, n_major, False)] if T0 >= T1 else \
+        [(0, T0, False), (T0, T1, True), (T1, n_major, False)]
     data_pieces, index_pieces, count_pieces = [], [], []
     for a, b, full in ranges:
         if b <= a:
             continue
-        keep = None
-        if not full:
-            with mx.stream(side):
-                t = mx.arange(a, b, dtype=idx)[:, None]
-                valid = (t >= lo_arr[None, :]) & (t < hi_arr[None, :])
-            keep = positions_of(valid.reshape(-1))             # HOST SYNC (count)
-        with mx.stream(side):
-            t = mx.arange(a, b, dtype=idx)[:, None]
-            minor = (t + s_arr[None, :]).reshape(-1)
-            if full:
-                index_pieces.append(minor)
-                count_pieces.append(mx.full((b - a,), nd, dtype=idx))
-            else:
-                index_pieces.append(take(minor, keep))
-                count_pieces.append(mx.sum(valid.astype(idx), axis=1))
-        with vstream:
-            cols = [_column_piece(p[4], p[1], a, b) for p in parts]
-            cols = [c if c.dtype == dtype else c.astype(dtype) for c in cols]
-            # (slice, diagonal) layout: one concatenation and one transposed copy
-            # (faster in MLX than an axis-1 stack)
-            vals = (mx.concatenate(cols).reshape(nd, b - a).T if nd > 1
-                    else cols[0][:, None]).reshape(-1)
-            data_pieces.append(vals if full else take(vals, keep))
+        minor, counts, vals = _range_piece(parts, a, b, full, idx, dtype,
+                                           (s_arr, lo_arr, hi_arr))
+        index_pieces.append(minor)
+        count_pieces.append(counts)
+        data_pieces.append(vals)
 
     def cat(xs):
         return mx.concatenate(xs) if len(xs) > 1 else xs[0]
@@ -561,6 +544,122 @@ def diagonals_to_compressed(diags, shape, major_axis, dtype, drop_zeros=True):
     # explicit zeros are dropped as SciPy's dia_tocsr; one reduction (mx.all: no
     # temporary mask) decides whether the compaction (a full copy) is needed at all
     if drop_zeros and data.size and not bool(mx.all(data).item()):
+        indptr, indices, data = _ops.eliminate_zeros(indptr, indices, data)
+    return S(indptr, indices, data, shape, sorted_indices=True, canonical=True)
+
+
+def _range_piece(parts, a, b, full, idx, dtype, arrays):
+    """(minor indices, counts per major slice, values) of major slices [a, b) of the
+    diagonals `parts` (as in diagonals_to_compressed); full: every diagonal is
+    present in every one of these slices (no mask needed)."""
+    s_arr, lo_arr, hi_arr = arrays
+    nd = len(parts)
+    side = side_stream()
+    keep = None
+    if not full:
+        with mx.stream(side):
+            t = mx.arange(a, b, dtype=idx)[:, None]
+            valid = (t >= lo_arr[None, :]) & (t < hi_arr[None, :])
+        keep = positions_of(valid.reshape(-1))             # HOST SYNC (count)
+    with mx.stream(side):
+        t = mx.arange(a, b, dtype=idx)[:, None]
+        minor = (t + s_arr[None, :]).reshape(-1)
+        if full:
+            counts = mx.full((b - a,), nd, dtype=idx)
+        else:
+            minor = take(minor, keep)
+            counts = mx.sum(valid.astype(idx), axis=1)
+    with value_stream(dtype):
+        cols = [_column_piece(p[4], p[1], a, b) for p in parts]
+        cols = [c if c.dtype == dtype else c.astype(dtype) for c in cols]
+        # (slice, diagonal) layout: one concatenation and one transposed copy
+        # (faster in MLX than an axis-1 stack)
+        vals = (mx.concatenate(cols).reshape(nd, b - a).T if nd > 1
+                else cols[0][:, None]).reshape(-1)
+        if not full:
+            vals = take(vals, keep)
+    return minor, counts, vals
+
+
+_BLOCK = 4096   # rows per block of affine_grid
+
+
+def _band_fits(shape, nd, idx):
+    """The banded path's index arithmetic (with its slack rows) fits idx."""
+    return idx == mx.int64 or (max(shape) + 2 * _BLOCK + 1) * (nd + 1) <= _INT32_MAX
+
+
+def affine_grid(first, step, rows, cols, dtype):
+    """Flat array whose element r * len(cols) + j is first + step * r + cols[j], for
+    r in [0, rows) (and a few slack rows after: the length is rounded up to whole
+    blocks). One broadcast op over two small operands: no rows-long arange is
+    materialised first (a large temporary is a fresh, page-faulting allocation)."""
+    blk = min(_BLOCK, max(rows, 1))
+    nblk = -(-rows // blk)
+    hi = mx.arange(nblk, dtype=dtype)[:, None, None] * (blk * step) + first
+    lo = mx.arange(blk, dtype=dtype)[None, :, None] * step + cols[None, None, :]
+    return (hi + lo).reshape(-1)
+
+
+def _banded_compressed(parts, shape, S, n_major, T0, T1, dtype, idx, arrays,
+                       drop_zeros):
+    """diagonals_to_compressed when every diagonal is present in major slices
+    [T0, T1): those slices are a dense (T1 - T0, nd) block of the output.
+
+    Each output array is written into one buffer of whole rows (nd entries per
+    slice) by one broadcast or strided op, with the few ragged slices before T0
+    (after T1) packed against the block's start (end); the result arrays are views
+    of the buffers. So every output is allocated (page-faulted) once, and no
+    output-sized temporary exists."""
+    nd = len(parts)
+    T = T1 - T0
+    side, vstream = side_stream(), value_stream(dtype)
+    head = _range_piece(parts, 0, T0, False, idx, dtype, arrays) if T0 else None
+    tail = _range_piece(parts, T1, n_major, False, idx, dtype, arrays) \
+        if T1 < n_major else None
+    h = head[0].size if head else 0
+    tl = tail[0].size if tail else 0
+    nnz = h + T * nd + tl
+    hr = -(-h // nd)                       # whole rows before the block
+    rows = hr + T + -(-tl // nd)
+    start, block_end = hr * nd - h, (hr + T) * nd
+    # explicit zeros are dropped as SciPy's dia_tocsr does; whether there are any is
+    # read from the diagonals themselves, in parallel with the build
+    with mx.stream(side):
+        flag = None
+        if drop_zeros:
+            for _, shift, lo, hi, src in parts:
+                x = src[lo + shift:hi + shift]
+                f = mx.all(x if x.dtype == dtype else x.astype(dtype))
+                flag = f if flag is None else flag & f
+    with vstream:
+        buf = mx.zeros((rows * nd,), dtype)
+        for j, (_, shift, _, _, src) in enumerate(parts):
+            col = src[T0 + shift:T1 + shift]
+            buf[hr * nd + j:block_end:nd] = col if col.dtype == dtype else \
+                col.astype(dtype)
+        if h:
+            buf[start:hr * nd] = head[2]
+        if tl:
+            buf[block_end:block_end + tl] = tail[2]
+        data = buf[start:start + nnz]
+    with mx.stream(side):
+        s_arr = arrays[0]
+        ibuf = affine_grid(T0 - hr, 1, rows, s_arr, idx)
+        if h:
+            ibuf[start:hr * nd] = head[0]
+        if tl:
+            ibuf[block_end:block_end + tl] = tail[0]
+        indices = ibuf[start:start + nnz]
+        # indptr[t] = h + (t - T0) * nd on [T0, T1]; prefix sums before and after
+        pbuf = affine_grid(h - T0 * nd, nd, n_major + 1, mx.zeros((1,), idx), idx)
+        if T0:
+            pbuf[0:T0] = exclusive_cumsum(head[1], idx)[:-1]
+        if tail is not None:
+            pbuf[T1 + 1:n_major + 1] = mx.cumsum(tail[1]) + (h + T * nd)
+        indptr = pbuf[:n_major + 1]
+    mx.async_eval(data, indices, indptr)
+    if flag is not None and not bool(flag.item()):
         indptr, indices, data = _ops.eliminate_zeros(indptr, indices, data)
     return S(indptr, indices, data, shape, sorted_indices=True, canonical=True)
 

@@ -619,8 +619,29 @@ def _result_index_dtype(idx, shape, nnz, is_array):
     return idx
 
 
-def _cs_outer(s, rsel, csel, is_array=True):
-    """The (len(rsel), len(csel)) compressed submatrix, same layout as s."""
+def _built_from_shape(rsel, csel, keys, major_axis):
+    """Whether SciPy builds this empty result from its shape (int32 indices): an
+    empty axis read through _major/_minor_index_fancy or _major/_minor_slice, that
+    is, unless it came through _get_submatrix (two unit-step slices, or CSR's
+    array x unit-step column slice) or was the key slice(None)."""
+    for x, y, key, is_col in ((rsel, csel, keys[0], False), (csel, rsel, keys[1], True)):
+        if x.length != 0:
+            continue
+        if x.pos is not None:
+            return True
+        if isinstance(key, slice) and key == slice(None):
+            continue
+        if y.pos is None:
+            if (x.step, y.step) != (1, 1):
+                return True
+        elif not (major_axis == 0 and is_col and x.step == 1):
+            return True
+    return False
+
+
+def _cs_outer(s, rsel, csel, is_array=True, keys=(None, None)):
+    """The (len(rsel), len(csel)) compressed submatrix, same layout as s; keys: the
+    user's (row, col) keys (SciPy's index dtype of empty results depends on them)."""
     shape = (rsel.length, csel.length)
     if rsel.is_all and csel.is_all:
         return s.with_(indptr=mx.array(s.indptr), indices=mx.array(s.indices),
@@ -631,9 +652,8 @@ def _cs_outer(s, rsel, csel, is_array=True):
     indptr, indices, data = _cs_major(s, msel)
     indptr, indices, data = _cs_minor(indptr, indices, data, nsel, sorted_in)
     idx = _result_index_dtype(s.indices.dtype, shape, indices.size, is_array)
-    if any(sel.length == 0 and (sel.pos is not None or sel.step != 1)
-           for sel in (rsel, csel)):
-        idx = mx.int32  # SciPy builds these empty results from their shape
+    if _built_from_shape(rsel, csel, keys, s.major_axis):
+        idx = mx.int32
     keeps_order = nsel.pos is None or nsel.increasing
     return type(s)(indptr.astype(idx), indices.astype(idx), data, shape,
                    sorted_indices=sorted_in and keeps_order,
@@ -663,7 +683,7 @@ def _cs_getitem(A, index, new_shape):
                        canonical=True)
         return _package_sparse(A, core, new_shape)
     core = _cs_outer(s, _Sel.of(kind[1], s.shape[0]), _Sel.of(kind[2], s.shape[1]),
-                     A._is_array)
+                     A._is_array, keys=(r, c))
     return _package_sparse(A, core, new_shape)
 
 

@@ -4,7 +4,7 @@ import operator
 import mlx.core as mx
 import numpy as np
 
-from .._dtypes import NP_TO_MX, to_mx_dtype
+from .._dtypes import MX_TO_NP, NP_TO_MX, SUPPORTED_NAMES, to_mx_dtype
 
 INT32_MAX = np.iinfo(np.int32).max
 INT32_MIN = np.iinfo(np.int32).min
@@ -46,6 +46,13 @@ def mx_index_dtype(np_dtype):
     return mx.int64 if np.dtype(np_dtype) == np.int64 else mx.int32
 
 
+def index_dtype_for(is_array, arrays=(), maxval=None, check_contents=False):
+    """MLX index dtype as SciPy's _spbase._get_index_dtype picks it: *_array classes
+    never narrow int64 indices by their contents, *_matrix classes may."""
+    return mx_index_dtype(get_index_dtype(arrays, maxval,
+                                          check_contents and not is_array))
+
+
 def isintlike(x):
     if np.ndim(x) != 0:
         return False
@@ -63,7 +70,7 @@ def isintlike(x):
 
 
 def isscalarlike(x):
-    if isinstance(x, mx.array):
+    if isinstance(x, (mx.array, np.ndarray)):  # 0-d arrays are scalars (SciPy)
         return x.ndim == 0
     return np.isscalar(x) or (np.ndim(x) == 0 and not hasattr(x, "__len__")
                               and not _is_sparse_like(x))
@@ -139,9 +146,19 @@ def getdtype(dtype, a=None, default=None):
         if default is None:
             raise TypeError("could not interpret data type")
         return to_mx_dtype(default)
-    if np.dtype(dtype).kind in "OSUV" if not isinstance(dtype, (mx.Dtype, str)) else False:
-        raise ValueError(f"mlx_sparse does not support dtype {np.dtype(dtype)}.")
-    return to_mx_dtype(dtype)
+    if isinstance(dtype, mx.Dtype) or (isinstance(dtype, str) and dtype == "bfloat16"):
+        return to_mx_dtype(dtype)
+    nd = np.dtype(dtype)  # TypeError for names NumPy does not know, as SciPy
+    check_value_dtype(nd)
+    return to_mx_dtype(nd)
+
+
+def check_value_dtype(nd):
+    """SciPy's ValueError for non-numeric dtypes (strings, objects, datetimes). Numeric
+    dtypes MLX cannot hold (complex128, longdouble) raise TypeError in to_mx_dtype."""
+    if nd.kind in "OSUVMm":
+        raise ValueError(f"mlx_sparse does not support dtype {nd}. The only supported "
+                         "types are: " + ", ".join(SUPPORTED_NAMES) + ".")
 
 
 def to_host(x):
@@ -167,8 +184,11 @@ def asmx(x, dtype=None):
     if isinstance(x, mx.array):
         return x if dtype is None or x.dtype == dtype else x.astype(dtype)
     a = to_host(x)
-    if a.dtype.kind in "OSUVMm":
-        raise ValueError(f"mlx_sparse does not support dtype {a.dtype}.")
+    check_value_dtype(a.dtype)
+    if dtype is not None and dtype != mx.bfloat16:
+        # cast on the host, as SciPy's np.array(obj, dtype=dtype): a complex128 list
+        # with dtype=complex64 is accepted
+        a = a.astype(MX_TO_NP[dtype], copy=False)
     src = to_mx_dtype(a.dtype)
     if a.dtype.byteorder not in "=|":
         a = a.astype(a.dtype.newbyteorder("="))
@@ -198,6 +218,18 @@ def upcast(*dtypes):
     if res == mx.float16 and any(d == mx.bfloat16 for d in dtypes):
         return mx.float32 if any(d == mx.float16 for d in dtypes) else mx.bfloat16
     return res
+
+
+def nnz_axis(axis):
+    """count_nonzero/getnnz's axis as SciPy checks it: TypeError for a non-integer
+    (SciPy's `axis < 0` fails), ValueError outside -2..1; None passes."""
+    if axis is None:
+        return None
+    if axis < 0:
+        axis += 2
+    if axis not in (0, 1):
+        raise ValueError("axis out of bounds")
+    return int(axis)
 
 
 def validateaxis(axis):

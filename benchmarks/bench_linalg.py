@@ -1,0 +1,97 @@
+"""Krylov solvers vs SciPy in the same run (issue 5: scipy.sparse.linalg part 1).
+
+    python benchmarks/bench_linalg.py [--side 1000] [--iters 200] [--repeat 3]
+
+cg on the 2-D 5-point Poisson matrix (side^2 rows; side=1000 gives n = 1M), float64
+on the CPU, a fixed number of iterations (rtol=0, atol=0, maxiter=iters: both
+solvers run exactly `iters` iterations). Prints the wall time of each, the time
+per iteration, the speed-up over SciPy (> 1 means faster), the SpMV and vector-op
+times per iteration that make up an iteration, and which implementation ran.
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import mlx.core as mx
+import numpy as np
+import scipy.sparse as ssp
+import scipy.sparse.linalg as sspla
+
+from _timing import median_ms, table
+
+import mlx_sparse.sparse as sp
+import mlx_sparse.sparse.linalg as spla
+from mlx_sparse._ops import DISPATCH, native_impl
+
+
+def poisson2d(side):
+    T = ssp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(side, side))
+    I = ssp.eye_array(side)
+    return (ssp.kron(T, I) + ssp.kron(I, T)).tocsr()
+
+
+def wall(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        if isinstance(out, tuple) and isinstance(out[0], mx.array):
+            mx.eval(out[0])
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--side", type=int, default=1000)
+    p.add_argument("--iters", type=int, default=200)
+    p.add_argument("--repeat", type=int, default=3)
+    args = p.parse_args()
+    mx.set_default_device(mx.cpu)
+
+    A = poisson2d(args.side)
+    n = A.shape[0]
+    b = np.random.default_rng(0).random(n)
+    Am = sp.csr_array(A)
+    bm = mx.array(b, dtype=mx.float64)
+    kw = dict(rtol=0.0, atol=0.0, maxiter=args.iters)
+
+    counts = []
+    x_s, info_s = sspla.cg(A, b, callback=lambda x: counts.append(1), **kw)
+    x_m, info_m = spla.cg(Am, bm, **kw)
+    diff = np.abs(np.asarray(x_m) - x_s).max() / np.abs(x_s).max()
+
+    t_scipy = wall(lambda: sspla.cg(A, b, **kw), args.repeat)
+    t_ours = wall(lambda: spla.cg(Am, bm, **kw), args.repeat)
+
+    xs = np.random.default_rng(1).random(n)
+    xm = mx.array(xs, dtype=mx.float64)
+    spmv_s = median_ms(lambda: A @ xs, repeat=5)
+    spmv_m = median_ms(lambda: Am @ xm, repeat=5)
+    dot_s = median_ms(lambda: np.dot(xs, xs), repeat=5)
+    dot_m = median_ms(lambda: mx.sum(xm * xm), repeat=5)
+    axpy_s = median_ms(lambda: xs + 0.5 * xs, repeat=5)
+    axpy_m = median_ms(lambda: xm + 0.5 * xm, repeat=5)
+
+    print(f"cg, 2-D Poisson {args.side}x{args.side} (n={n}, nnz={A.nnz}), float64, "
+          f"{args.iters} iterations (SciPy info={info_s}, ours info={info_m}, "
+          f"SciPy ran {len(counts)}; max rel. diff of x {diff:.1e})")
+    print(f"implementation: SpMV {DISPATCH['compressed_matvec']['cpu'][0]}; "
+          f"native cg {'yes' if native_impl.has('cg') else 'no'}; "
+          f"check_every={spla.get_check_every(mx.cpu)}")
+    rows = [
+        ("cg total (s)", f"{t_scipy:.3f}", f"{t_ours:.3f}", f"{t_scipy / t_ours:.2f}x"),
+        ("per iteration (ms)", f"{t_scipy / args.iters * 1e3:.2f}",
+         f"{t_ours / args.iters * 1e3:.2f}", ""),
+        ("SpMV (ms)", f"{spmv_s:.2f}", f"{spmv_m:.2f}", f"{spmv_s / spmv_m:.2f}x"),
+        ("dot (ms)", f"{dot_s:.2f}", f"{dot_m:.2f}", f"{dot_s / dot_m:.2f}x"),
+        ("axpy (ms)", f"{axpy_s:.2f}", f"{axpy_m:.2f}", f"{axpy_s / axpy_m:.2f}x"),
+    ]
+    print(table(rows, ("", "SciPy", "mlx_sparse", "speed-up")))
+
+
+if __name__ == "__main__":
+    main()

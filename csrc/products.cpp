@@ -1,0 +1,316 @@
+// Bindings of the product, binary-op and reduction kernels in products.hpp.
+//
+// Same rules as module.cpp: check and convert buffers, dispatch on (value type, index
+// type), release the GIL around the kernel. Inputs are read in place.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "bindings.hpp"
+#include "products.hpp"
+
+namespace py = pybind11;
+namespace ms = mlx_sparse;
+
+namespace {
+
+using namespace mlx_sparse::bind;
+
+// dispatch_value, except that signed integers keep their signed type (orderings need it).
+template <class F>
+decltype(auto) dispatch_signed(const std::string& vtype, F&& f) {
+  if (vtype == "int8") return f(ms::Type<int8_t>{});
+  if (vtype == "int16") return f(ms::Type<int16_t>{});
+  if (vtype == "int32") return f(ms::Type<int32_t>{});
+  if (vtype == "int64") return f(ms::Type<int64_t>{});
+  return ms::dispatch_value(vtype, std::forward<F>(f));
+}
+
+bool is_complex_vtype(const std::string& vtype) { return vtype == "complex64" || vtype == "complex128"; }
+
+// A dense operand: `name` must be ndim-D with `rows` rows and the value dtype.
+void check_dense(const py::array& x, const ms::ValueTypeInfo& info, const char* name, py::ssize_t ndim,
+                 size_t rows) {
+  check_values(x, info, name, ndim);
+  if (static_cast<size_t>(x.shape(0)) != rows)
+    throw py::value_error(std::string(name) + " must have " + std::to_string(rows) + " rows, got " +
+                          std::to_string(x.shape(0)));
+}
+
+// y = A @ X (transposed: A^T @ X) for a vector (ndim 1) or a row-major matrix (ndim 2).
+py::array matmat_impl(bool transposed, py::ssize_t ndim, int64_t n_major, int64_t n_minor, const py::array& indptr,
+                      const py::array& indices, const py::array& data, const py::array& X,
+                      const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major"), nm = nonnegative(n_minor, "n_minor");
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  check_n_major(args, nM);
+  const size_t in_rows = transposed ? nM : nm, out_rows = transposed ? nm : nM;
+  check_dense(X, info, ndim == 1 ? "x" : "X", ndim, in_rows);
+  const size_t k = ndim == 1 ? 1 : static_cast<size_t>(X.shape(1));
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename std::decay_t<decltype(itag)>::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename std::decay_t<decltype(vtag)>::type;
+      ms::Buffer<V> r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
+        if (transposed)
+          r = ms::compressed_matmat_t<V, I>(nM, nm, k, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), ptr<V>(X),
+                                            threads);
+        else
+          r = ms::compressed_matmat<V, I>(nM, nm, k, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), ptr<V>(X),
+                                          threads);
+      }
+      std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(out_rows)};
+      if (ndim == 2) shape.push_back(static_cast<py::ssize_t>(k));
+      return to_numpy(std::move(r), value_dtype(info), shape);
+    });
+  });
+}
+
+py::tuple bind_compressed_matmul(int64_t n_major, int64_t n_inner, int64_t n_minor, const py::array& a_indptr,
+                            const py::array& a_indices, const py::array& a_data, const py::array& b_indptr,
+                            const py::array& b_indices, const py::array& b_data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major"), nk = nonnegative(n_inner, "n_inner"),
+               nm = nonnegative(n_minor, "n_minor");
+  const CompressedArgs a = compressed_args(a_indptr, a_indices, a_data, info);
+  const CompressedArgs b = compressed_args(b_indptr, b_indices, b_data, info);
+  check_n_major(a, nM);
+  if (b.n_major != nk)
+    throw py::value_error("b_indptr must have length n_inner + 1 = " + std::to_string(nk + 1) + ", got " +
+                          std::to_string(b.n_major + 1));
+  if (a.itype != b.itype) throw py::type_error("A and B index arrays must have the same dtype");
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(a.itype, [&](auto itag) {
+    using I = typename std::decay_t<decltype(itag)>::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename std::decay_t<decltype(vtag)>::type;
+      ms::Compressed<V, I> r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(a_indptr), nM, a.capacity);
+        ms::check_indptr(ptr<I>(b_indptr), nk, b.capacity);
+        r = ms::compressed_matmul<V, I>(nM, nk, nm, ptr<I>(a_indptr), ptr<I>(a_indices), ptr<V>(a_data),
+                                        ptr<I>(b_indptr), ptr<I>(b_indices), ptr<V>(b_data), threads);
+      }
+      return compressed_tuple(std::move(r), info);
+    });
+  });
+}
+
+template <ms::BinOp Op>
+struct BinOpTag {
+  static constexpr ms::BinOp value = Op;
+};
+
+// f(BinOpTag<op>{}) for the runtime op.
+template <class F>
+decltype(auto) dispatch_binop(ms::BinOp op, F&& f) {
+  switch (op) {
+    case ms::BinOp::add: return f(BinOpTag<ms::BinOp::add>{});
+    case ms::BinOp::sub: return f(BinOpTag<ms::BinOp::sub>{});
+    case ms::BinOp::mul: return f(BinOpTag<ms::BinOp::mul>{});
+    case ms::BinOp::maximum: return f(BinOpTag<ms::BinOp::maximum>{});
+    case ms::BinOp::minimum: return f(BinOpTag<ms::BinOp::minimum>{});
+    case ms::BinOp::ne: return f(BinOpTag<ms::BinOp::ne>{});
+    case ms::BinOp::lt: return f(BinOpTag<ms::BinOp::lt>{});
+    case ms::BinOp::gt: return f(BinOpTag<ms::BinOp::gt>{});
+    case ms::BinOp::le: return f(BinOpTag<ms::BinOp::le>{});
+    default: return f(BinOpTag<ms::BinOp::ge>{});
+  }
+}
+
+ms::BinOp binop_arg(const std::string& op) {
+  try {
+    return ms::parse_binop(op);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+}
+
+py::tuple bind_compressed_binop(const std::string& op_name, int64_t n_major, int64_t n_minor, const py::array& a_indptr,
+                           const py::array& a_indices, const py::array& a_data, const py::array& b_indptr,
+                           const py::array& b_indices, const py::array& b_data, const std::string& vtype) {
+  const ms::BinOp op = binop_arg(op_name);
+  const ms::ValueTypeInfo info = value_info(vtype);
+  if (ms::binop_needs_order(op) && is_complex_vtype(vtype))
+    throw py::type_error("op '" + op_name + "' is not supported for " + vtype + " values (no ordering)");
+  const size_t nM = nonnegative(n_major, "n_major"), nm = nonnegative(n_minor, "n_minor");
+  const CompressedArgs a = compressed_args(a_indptr, a_indices, a_data, info);
+  const CompressedArgs b = compressed_args(b_indptr, b_indices, b_data, info);
+  check_n_major(a, nM);
+  check_n_major(b, nM);
+  if (a.itype != b.itype) throw py::type_error("A and B index arrays must have the same dtype");
+  const ms::ValueTypeInfo out_info = ms::binop_is_comparison(op) ? value_info("bool") : info;
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(a.itype, [&](auto itag) {
+    using I = typename std::decay_t<decltype(itag)>::type;
+    return dispatch_signed(vtype, [&](auto vtag) {
+      using V = typename std::decay_t<decltype(vtag)>::type;
+      return dispatch_binop(op, [&](auto otag) -> py::tuple {
+        constexpr ms::BinOp Op = std::decay_t<decltype(otag)>::value;
+        if constexpr (ms::is_complex<V>::value && (Op == ms::BinOp::maximum || Op == ms::BinOp::minimum ||
+                                                   Op == ms::BinOp::lt || Op == ms::BinOp::gt ||
+                                                   Op == ms::BinOp::le || Op == ms::BinOp::ge)) {
+          throw py::type_error("no ordering for complex values");
+        } else {
+          ms::Compressed<typename ms::BinOpFn<Op, V>::Out, I> r;
+          {
+            py::gil_scoped_release nogil;
+            ms::check_indptr(ptr<I>(a_indptr), nM, a.capacity);
+            ms::check_indptr(ptr<I>(b_indptr), nM, b.capacity);
+            r = ms::compressed_binop<Op, V, I>(nM, nm, ptr<I>(a_indptr), ptr<I>(a_indices), ptr<V>(a_data),
+                                               ptr<I>(b_indptr), ptr<I>(b_indices), ptr<V>(b_data), threads);
+          }
+          return compressed_tuple(std::move(r), out_info);
+        }
+      });
+    });
+  });
+}
+
+template <ms::ReduceOp Op>
+struct ReduceTag {
+  static constexpr ms::ReduceOp value = Op;
+};
+
+template <class F>
+decltype(auto) dispatch_reduce(const std::string& vtype, const std::string& op_name, F&& f) {
+  ms::ReduceOp op;
+  try {
+    op = ms::parse_reduce(op_name);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  if (op != ms::ReduceOp::sum && is_complex_vtype(vtype))
+    throw py::type_error("reduction '" + op_name + "' is not supported for " + vtype + " values (no ordering)");
+  return dispatch_signed(vtype, [&](auto vtag) -> py::array {
+    using V = typename std::decay_t<decltype(vtag)>::type;
+    if (op == ms::ReduceOp::sum) return f(vtag, ReduceTag<ms::ReduceOp::sum>{});
+    if constexpr (ms::is_complex<V>::value) {
+      throw py::type_error("no ordering for complex values");
+    } else {
+      if (op == ms::ReduceOp::max) return f(vtag, ReduceTag<ms::ReduceOp::max>{});
+      return f(vtag, ReduceTag<ms::ReduceOp::min>{});
+    }
+  });
+}
+
+py::array bind_compressed_reduce_major(const std::string& op, int64_t n_major, const py::array& indptr,
+                                  const py::array& data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major");
+  const ms::IndexType itype = index_type(indptr, "indptr");
+  check_values(data, info, "data", 1);
+  if (static_cast<size_t>(indptr.size()) != nM + 1)
+    throw py::value_error("indptr must have length n_major + 1 = " + std::to_string(nM + 1) + ", got " +
+                          std::to_string(indptr.size()));
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(itype, [&](auto itag) {
+    using I = typename std::decay_t<decltype(itag)>::type;
+    return dispatch_reduce(vtype, op, [&](auto vtag, auto otag) {
+      using V = typename std::decay_t<decltype(vtag)>::type;
+      ms::Buffer<V> r;
+      {
+        py::gil_scoped_release nogil;
+        r = ms::compressed_reduce_major<std::decay_t<decltype(otag)>::value, V, I>(nM, ptr<I>(indptr), ptr<V>(data),
+                                                                    static_cast<size_t>(data.size()), threads);
+      }
+      return to_numpy_1d(std::move(r), value_dtype(info));
+    });
+  });
+}
+
+py::array bind_compressed_reduce_minor(const std::string& op, int64_t n_minor, const py::array& indices,
+                                  const py::array& data, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nm = nonnegative(n_minor, "n_minor");
+  const ms::IndexType itype = index_type(indices, "indices");
+  check_values(data, info, "data", 1);
+  if (indices.size() != data.size())
+    throw py::value_error("indices and data must have the same length, got " + std::to_string(indices.size()) +
+                          " and " + std::to_string(data.size()));
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(itype, [&](auto itag) {
+    using I = typename std::decay_t<decltype(itag)>::type;
+    return dispatch_reduce(vtype, op, [&](auto vtag, auto otag) {
+      using V = typename std::decay_t<decltype(vtag)>::type;
+      ms::Buffer<V> r;
+      {
+        py::gil_scoped_release nogil;
+        r = ms::compressed_reduce_minor<std::decay_t<decltype(otag)>::value, V, I>(nm, ptr<I>(indices), ptr<V>(data),
+                                                                    static_cast<size_t>(data.size()), threads);
+      }
+      return to_numpy_1d(std::move(r), value_dtype(info));
+    });
+  });
+}
+
+}  // namespace
+
+namespace mlx_sparse {
+namespace bind {
+
+void register_products(py::module_& m) {
+  m.def(
+      "compressed_matvec",
+      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
+         const py::array& x, const std::string& vtype) {
+        return matmat_impl(false, 1, n_major, n_minor, indptr, indices, data, x, vtype);
+      },
+      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("x"),
+      py::arg("vtype"),
+      "y[i] = sum of data[p] * x[indices[p]] over slice i (length n_major); x has the value dtype. "
+      "float16/bfloat16 accumulate in float32, bool is OR of ANDs, integers wrap.");
+  m.def(
+      "compressed_matvec_t",
+      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
+         const py::array& x, const std::string& vtype) {
+        return matmat_impl(true, 1, n_major, n_minor, indptr, indices, data, x, vtype);
+      },
+      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("x"),
+      py::arg("vtype"), "y = A^T x: y[indices[p]] += data[p] * x[major(p)] (length n_minor; x has length n_major).");
+  m.def(
+      "compressed_matmat",
+      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
+         const py::array& X, const std::string& vtype) {
+        return matmat_impl(false, 2, n_major, n_minor, indptr, indices, data, X, vtype);
+      },
+      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("X"),
+      py::arg("vtype"), "Y = A @ X for a C-contiguous X of shape (n_minor, k): Y is (n_major, k).");
+  m.def(
+      "compressed_matmat_t",
+      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
+         const py::array& X, const std::string& vtype) {
+        return matmat_impl(true, 2, n_major, n_minor, indptr, indices, data, X, vtype);
+      },
+      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("X"),
+      py::arg("vtype"), "Y = A^T @ X for a C-contiguous X of shape (n_major, k): Y is (n_minor, k).");
+  m.def("compressed_matmul", &bind_compressed_matmul, py::arg("n_major"), py::arg("n_inner"), py::arg("n_minor"),
+        py::arg("a_indptr"), py::arg("a_indices"), py::arg("a_data"), py::arg("b_indptr"), py::arg("b_indices"),
+        py::arg("b_data"), py::arg("vtype"),
+        "C = A @ B (same compressed layout, same index dtype): canonical (indptr, indices, data), exact-zero "
+        "sums not stored, each entry summed in A's entry order.");
+  m.def("compressed_binop", &bind_compressed_binop, py::arg("op"), py::arg("n_major"), py::arg("n_minor"),
+        py::arg("a_indptr"), py::arg("a_indices"), py::arg("a_data"), py::arg("b_indptr"), py::arg("b_indices"),
+        py::arg("b_data"), py::arg("vtype"),
+        "op (add, sub, mul, maximum, minimum, ne, lt, gt, le, ge) over the union of the stored positions of "
+        "two canonical operands; results that are zero (False) are not stored; comparisons give bool.");
+  m.def("compressed_reduce_major", &bind_compressed_reduce_major, py::arg("op"), py::arg("n_major"), py::arg("indptr"),
+        py::arg("data"), py::arg("vtype"),
+        "op (sum, max, min) over the stored values of each major slice; empty slices give 0; max/min "
+        "propagate nan.");
+  m.def("compressed_reduce_minor", &bind_compressed_reduce_minor, py::arg("op"), py::arg("n_minor"), py::arg("indices"),
+        py::arg("data"), py::arg("vtype"), "op (sum, max, min) over the stored values of each minor index.");
+}
+
+}  // namespace bind
+}  // namespace mlx_sparse

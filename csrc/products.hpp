@@ -1,0 +1,517 @@
+// CPU product, element-wise and reduction kernels: sparse x dense (matvec, matmat and
+// their transposes), sparse x sparse (SpGEMM), canonical sparse/sparse binary ops and
+// reductions along either axis. Vocabulary as in sparsetools.hpp ("major", "minor",
+// "slice"); arithmetic in arith.hpp.
+//
+// Determinism: results never depend on the number of threads. Products along the major
+// axis give each output value to one thread, which sums in entry order. Scatters along the
+// minor axis (A^T x, column sums) accumulate into B partial arrays, B fixed by the problem
+// size alone (not by the thread count), and sum the partials in block order.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "arith.hpp"
+#include "buffer.hpp"
+#include "sparsetools.hpp"
+#include "threading.hpp"
+
+namespace mlx_sparse {
+
+// minor index out of range anywhere in [0, nnz): throws.
+template <class I>
+void check_minor_indices(const I* indices, size_t nnz, size_t n_minor, int max_threads, const char* who) {
+  const int T = threads_for(nnz, max_threads);
+  std::vector<char> bad(static_cast<size_t>(T), 0);
+  parallel_run(T, [&](int t) {
+    bool b = false;
+    for (size_t p = even_split(nnz, T, t), e = even_split(nnz, T, t + 1); p < e; ++p)
+      b |= as_u64(indices[p]) >= n_minor;
+    bad[t] = b;
+  });
+  for (char b : bad)
+    if (b) throw std::invalid_argument(std::string(who) + ": minor index out of range (negative, or not below the shape)");
+}
+
+// Number of partial arrays for a scatter along the minor axis: a function of the problem
+// size only. Partials pay off when there are several entries per partial slot.
+inline size_t scatter_blocks(size_t nnz, size_t slots) {
+  if (nnz < kMinParallelWork) return 1;
+  return std::max<size_t>(1, std::min<size_t>(8, nnz / (4 * std::max<size_t>(slots, 1))));
+}
+
+// ================================================================= sparse x dense
+
+// y[i, :] = sum over slice i of data[p] * X[indices[p], :]; X is (n_minor, k) row-major,
+// y (n_major, k). k == 1 is the matvec.
+template <class V, class I>
+Buffer<V> compressed_matmat(size_t n_major, size_t n_minor, size_t k, const I* indptr, const I* indices,
+                            const V* data, const V* X, int max_threads) {
+  using A = Arith<V>;
+  using Acc = typename A::Acc;
+  const size_t nnz = check_indptr(indptr, n_major, SIZE_MAX);
+  check_minor_indices(indices, nnz, n_minor, max_threads, "matmat");
+  Buffer<V> out(n_major * k);
+  V* y = out.data();
+  // Partitioning: majors cut into T ranges of equal nnz (+ 1 per row); rows independent.
+  const int T = threads_for((nnz + n_major) * k, max_threads);
+  const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, 1);
+  parallel_run(T, [&](int t) {
+    if (k == 1) {
+      for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+        const size_t b = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]);
+        Acc s{};
+        if (b < e) {
+          s = A::mul(data[b], X[static_cast<size_t>(indices[b])]);
+          for (size_t p = b + 1; p < e; ++p) s = A::add(s, A::mul(data[p], X[static_cast<size_t>(indices[p])]));
+        }
+        y[r] = A::out(s);
+      }
+      return;
+    }
+    std::vector<Acc> acc(k);
+    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+      std::fill(acc.begin(), acc.end(), Acc{});
+      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
+        const V a = data[p];
+        const V* x = X + static_cast<size_t>(indices[p]) * k;
+        for (size_t c = 0; c < k; ++c) acc[c] = A::add(acc[c], A::mul(a, x[c]));
+      }
+      V* yr = y + r * k;
+      for (size_t c = 0; c < k; ++c) yr[c] = A::out(acc[c]);
+    }
+  });
+  return out;
+}
+
+// y[indices[p], :] += data[p] * X[major(p), :]: the product with the transpose; X is
+// (n_major, k), y (n_minor, k). Partials as described at the top of this file.
+template <class V, class I>
+Buffer<V> compressed_matmat_t(size_t n_major, size_t n_minor, size_t k, const I* indptr, const I* indices,
+                              const V* data, const V* X, int max_threads) {
+  using A = Arith<V>;
+  using Acc = typename A::Acc;
+  const size_t nnz = check_indptr(indptr, n_major, SIZE_MAX);
+  check_minor_indices(indices, nnz, n_minor, max_threads, "matmat_t");
+  const size_t slots = n_minor * k;
+  Buffer<V> out(slots);
+  V* y = out.data();
+  // Blocks: majors cut into B ranges of equal nnz, B from the size alone; block b runs on
+  // thread b % T into its own partial array.
+  const size_t B = scatter_blocks(nnz * k, slots);
+  const std::vector<size_t> blocks = split_by_indptr(indptr, n_major, static_cast<int>(B), 1);
+  std::vector<std::vector<Acc>> part(B);
+  const int T = std::min<int>(static_cast<int>(B), threads_for((nnz + n_major) * k, max_threads));
+  parallel_run(T, [&](int t) {
+    for (size_t b = static_cast<size_t>(t); b < B; b += static_cast<size_t>(T)) {
+      part[b].assign(slots, Acc{});
+      Acc* acc = part[b].data();
+      for (size_t r = blocks[b]; r < blocks[b + 1]; ++r) {
+        const V* x = X + r * k;
+        for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
+          const V a = data[p];
+          Acc* yc = acc + static_cast<size_t>(indices[p]) * k;
+          for (size_t c = 0; c < k; ++c) yc[c] = A::add(yc[c], A::mul(a, x[c]));
+        }
+      }
+    }
+  });
+  // Partitioning: output slots cut into T equal ranges; partials summed in block order.
+  const int U = threads_for(slots * B, max_threads);
+  parallel_run(U, [&](int t) {
+    for (size_t j = even_split(slots, U, t), e = even_split(slots, U, t + 1); j < e; ++j) {
+      Acc s = part[0][j];
+      for (size_t b = 1; b < B; ++b) s = A::add(s, part[b][j]);
+      y[j] = A::out(s);
+    }
+  });
+  return out;
+}
+
+// ================================================================= row builders
+
+// Builds a compressed result row by row. Row r writes at most `bound(r + 1) - bound(r)`
+// entries (bound: non-decreasing upper-bound offsets, bound(0) == 0) through
+// row(t, r, idx, val), which returns how many it wrote.
+//
+// Partitioning: majors cut into T ranges of equal bound; thread t writes its rows
+// contiguously from bound(first row), so the output needs no counting pass; the blocks
+// then slide left in thread order (untouched upper-bound space is never paged in). Each
+// row's output comes from that row alone, so the result does not depend on T.
+template <class V, class I, class Bound, class Row>
+Compressed<V, I> build_rows(size_t n_major, Bound&& bound, const std::vector<size_t>& bounds, Row&& row) {
+  const int T = static_cast<int>(bounds.size()) - 1;
+  const size_t total = bound(n_major);
+  Compressed<V, I> out{Buffer<I>(n_major + 1), Buffer<I>(total), Buffer<V>(total)};
+  I* ptr = out.indptr.data();
+  I* idx = out.indices.data();
+  V* val = out.data.data();
+  std::vector<size_t> start(static_cast<size_t>(T)), written(static_cast<size_t>(T));
+  parallel_run(T, [&](int t) {
+    const size_t s = bound(bounds[t]);
+    size_t pos = s;
+    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+      const size_t c = row(t, r, idx + pos, val + pos);
+      ptr[r + 1] = static_cast<I>(c);  // a row count; prefix-summed below
+      pos += c;
+    }
+    start[t] = s;
+    written[t] = pos - s;
+  });
+  std::vector<size_t> base(static_cast<size_t>(T));
+  size_t dst = 0;
+  for (int t = 0; t < T; ++t) {
+    base[t] = dst;
+    if (start[t] != dst && written[t] != 0) {
+      std::memmove(idx + dst, idx + start[t], written[t] * sizeof(I));
+      std::memmove(static_cast<void*>(val + dst), val + start[t], written[t] * sizeof(V));
+    }
+    dst += written[t];
+  }
+  check_fits_index<I>(dst, "output nnz");
+  // partitioning as above: each thread prefix-sums its own rows' counts
+  parallel_run(T, [&](int t) {
+    size_t run = base[t];
+    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+      run += static_cast<size_t>(ptr[r + 1]);
+      ptr[r + 1] = static_cast<I>(run);
+    }
+  });
+  ptr[0] = 0;
+  out.indices.shrink(dst);
+  out.data.shrink(dst);
+  return out;
+}
+
+// Sorts a short list of distinct indices.
+template <class I>
+void sort_small(I* a, size_t n) {
+  if (n <= 32) {
+    for (size_t i = 1; i < n; ++i) {
+      const I key = a[i];
+      size_t j = i;
+      for (; j > 0 && key < a[j - 1]; --j) a[j] = a[j - 1];
+      a[j] = key;
+    }
+    return;
+  }
+  std::sort(a, a + n);
+}
+
+// ================================================================= sparse x sparse
+
+// C = A @ B with A (n_major x n_inner) and B (n_inner x n_minor) in the same compressed
+// layout. Gustavson's algorithm with a dense accumulator per thread: row i of C sums, in
+// A's entry order, a * B[k, :] for each entry (k, a) of A's row i. The result is canonical
+// (sorted minor indices) and, as in SciPy, entries whose sum is exactly zero are not
+// stored. Inputs may hold duplicates and unsorted slices.
+template <class V, class I>
+Compressed<V, I> compressed_matmul(size_t n_major, size_t n_inner, size_t n_minor, const I* a_ptr, const I* a_idx,
+                                   const V* a_val, const I* b_ptr, const I* b_idx, const V* b_val,
+                                   int max_threads) {
+  using A = Arith<V>;
+  using Acc = typename A::Acc;
+  const size_t a_nnz = check_indptr(a_ptr, n_major, SIZE_MAX);
+  const size_t b_nnz = check_indptr(b_ptr, n_inner, SIZE_MAX);
+  check_minor_indices(a_idx, a_nnz, n_inner, max_threads, "matmul (A)");
+  check_minor_indices(b_idx, b_nnz, n_minor, max_threads, "matmul (B)");
+  // Upper bound of row i: its number of products, capped at n_minor.
+  std::vector<size_t> ub(n_major + 1);
+  ub[0] = 0;
+  {
+    const int T = threads_for(a_nnz + n_major, max_threads);
+    const std::vector<size_t> bounds = split_by_indptr(a_ptr, n_major, T, 1);
+    // Partitioning: majors in T ranges; each thread writes its rows' counts.
+    parallel_run(T, [&](int t) {
+      for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+        size_t c = 0;
+        for (size_t p = static_cast<size_t>(a_ptr[r]), e = static_cast<size_t>(a_ptr[r + 1]); p < e; ++p) {
+          const size_t k = static_cast<size_t>(a_idx[p]);
+          c += static_cast<size_t>(b_ptr[k + 1] - b_ptr[k]);
+        }
+        ub[r + 1] = std::min(c, n_minor);
+      }
+    });
+    for (size_t r = 0; r < n_major; ++r) ub[r + 1] += ub[r];
+  }
+  // Partitioning: majors cut into T ranges of about equal products (+ 1 per row).
+  const size_t work = ub[n_major] + n_major;
+  const int T = threads_for(work, max_threads);
+  std::vector<size_t> bounds(static_cast<size_t>(T) + 1, n_major);
+  bounds[0] = 0;
+  for (int t = 1; t < T; ++t) {
+    const size_t target = even_split(work, T, t);
+    size_t lo = bounds[t - 1], hi = n_major;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (ub[mid] + mid < target)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    bounds[t] = lo;
+  }
+  struct Scratch {
+    std::vector<Acc> acc;
+    std::vector<size_t> mark;
+  };
+  std::vector<Scratch> scratch(static_cast<size_t>(T));
+  return build_rows<V, I>(
+      n_major, [&](size_t r) { return ub[r]; }, bounds, [&](int t, size_t r, I* out_idx, V* out_val) -> size_t {
+        Scratch& s = scratch[t];
+        if (s.mark.empty()) {
+          s.acc.resize(n_minor);
+          s.mark.assign(n_minor, SIZE_MAX);
+        }
+        Acc* acc = s.acc.data();
+        size_t* mark = s.mark.data();
+        size_t n = 0;
+        for (size_t p = static_cast<size_t>(a_ptr[r]), e = static_cast<size_t>(a_ptr[r + 1]); p < e; ++p) {
+          const size_t k = static_cast<size_t>(a_idx[p]);
+          const V a = a_val[p];
+          for (size_t q = static_cast<size_t>(b_ptr[k]), qe = static_cast<size_t>(b_ptr[k + 1]); q < qe; ++q) {
+            const size_t j = static_cast<size_t>(b_idx[q]);
+            const Acc prod = A::mul(a, b_val[q]);
+            if (mark[j] != r) {
+              mark[j] = r;
+              acc[j] = prod;
+              out_idx[n++] = static_cast<I>(j);  // the row's distinct columns, listed first
+            } else {
+              acc[j] = A::add(acc[j], prod);
+            }
+          }
+        }
+        sort_small(out_idx, n);
+        size_t w = 0;
+        for (size_t i = 0; i < n; ++i) {
+          const I j = out_idx[i];
+          const V v = A::out(acc[static_cast<size_t>(j)]);
+          out_idx[w] = j;
+          out_val[w] = v;
+          w += !value_is_zero(v);
+        }
+        return w;
+      });
+}
+
+// ================================================================= binary ops
+
+enum class BinOp { add, sub, mul, maximum, minimum, ne, lt, gt, le, ge };
+
+inline BinOp parse_binop(const std::string& op) {
+  static const char* names[] = {"add", "sub", "mul", "maximum", "minimum", "ne", "lt", "gt", "le", "ge"};
+  for (int i = 0; i < 10; ++i)
+    if (op == names[i]) return static_cast<BinOp>(i);
+  throw std::invalid_argument("op must be one of add, sub, mul, maximum, minimum, ne, lt, gt, le, ge; got '" + op +
+                              "'");
+}
+
+inline bool binop_is_comparison(BinOp op) { return op >= BinOp::ne; }
+inline bool binop_needs_order(BinOp op) { return op >= BinOp::maximum && op != BinOp::ne; }
+
+// op(a, b) for one position with NumPy's semantics; bool arithmetic is logical (SciPy).
+// maximum/minimum: b wins only when strictly greater (smaller), so a nan in a is kept.
+template <BinOp Op, class V>
+struct BinOpFn {
+  using Out = std::conditional_t<(Op >= BinOp::ne), bool8, V>;
+  static Out apply(V a, V b) {
+    using A = Arith<V>;
+    if constexpr (Op == BinOp::add || Op == BinOp::sub || Op == BinOp::mul) {
+      if constexpr (std::is_same<V, bool8>::value) {
+        const bool x = a.v != 0, y = b.v != 0;
+        return bool8{static_cast<uint8_t>(Op == BinOp::add ? (x | y) : Op == BinOp::sub ? (x != y) : (x & y))};
+      } else if constexpr (Op == BinOp::add) {
+        return A::out(A::add(A::in(a), A::in(b)));
+      } else if constexpr (Op == BinOp::sub) {
+        return A::out(A::sub(A::in(a), A::in(b)));
+      } else {
+        return A::out(A::mul(a, b));
+      }
+    } else if constexpr (Op == BinOp::ne) {
+      return bool8{static_cast<uint8_t>(!value_equal(a, b))};
+    } else {
+      const auto x = order_key(a), y = order_key(b);
+      if constexpr (Op == BinOp::maximum) return x < y ? b : a;
+      if constexpr (Op == BinOp::minimum) return y < x ? b : a;
+      if constexpr (Op == BinOp::lt) return bool8{static_cast<uint8_t>(x < y)};
+      if constexpr (Op == BinOp::gt) return bool8{static_cast<uint8_t>(x > y)};
+      if constexpr (Op == BinOp::le) return bool8{static_cast<uint8_t>(x <= y)};
+      if constexpr (Op == BinOp::ge) return bool8{static_cast<uint8_t>(x >= y)};
+    }
+  }
+};
+
+// op over the union of the stored positions of two canonical operands (a missing entry is
+// zero); only results that are not zero (comparisons: True) are stored. Canonical output.
+template <BinOp Op, class V, class I>
+Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, size_t n_minor, const I* a_ptr,
+                                                             const I* a_idx, const V* a_val, const I* b_ptr,
+                                                             const I* b_idx, const V* b_val, int max_threads) {
+  using F = BinOpFn<Op, V>;
+  using Out = typename F::Out;
+  const size_t a_nnz = check_indptr(a_ptr, n_major, SIZE_MAX);
+  const size_t b_nnz = check_indptr(b_ptr, n_major, SIZE_MAX);
+  check_minor_indices(a_idx, a_nnz, n_minor, max_threads, "binop (A)");
+  check_minor_indices(b_idx, b_nnz, n_minor, max_threads, "binop (B)");
+  auto bound = [&](size_t r) { return static_cast<size_t>(a_ptr[r]) + static_cast<size_t>(b_ptr[r]); };
+  // Partitioning: majors cut into T ranges of equal a + b entries (+ 1 per row).
+  const size_t work = a_nnz + b_nnz + n_major;
+  const int T = threads_for(work, max_threads);
+  std::vector<size_t> bounds(static_cast<size_t>(T) + 1, n_major);
+  bounds[0] = 0;
+  for (int t = 1; t < T; ++t) {
+    const size_t target = even_split(work, T, t);
+    size_t lo = bounds[t - 1], hi = n_major;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (bound(mid) + mid < target)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    bounds[t] = lo;
+  }
+  const V zero{};
+  return build_rows<Out, I>(n_major, bound, bounds, [&](int, size_t r, I* out_idx, Out* out_val) -> size_t {
+    size_t pa = static_cast<size_t>(a_ptr[r]), ea = static_cast<size_t>(a_ptr[r + 1]);
+    size_t pb = static_cast<size_t>(b_ptr[r]), eb = static_cast<size_t>(b_ptr[r + 1]);
+    size_t w = 0;
+    // Branch-free stores: every step writes its result, the cursor moves past non-zeros.
+    while (pa < ea && pb < eb) {
+      const I ja = a_idx[pa], jb = b_idx[pb];
+      const bool take_a = ja <= jb, take_b = jb <= ja;
+      const Out v = F::apply(take_a ? a_val[pa] : zero, take_b ? b_val[pb] : zero);
+      out_idx[w] = take_a ? ja : jb;
+      out_val[w] = v;
+      w += !value_is_zero(v);
+      pa += take_a;
+      pb += take_b;
+    }
+    for (; pa < ea; ++pa) {
+      const Out v = F::apply(a_val[pa], zero);
+      out_idx[w] = a_idx[pa];
+      out_val[w] = v;
+      w += !value_is_zero(v);
+    }
+    for (; pb < eb; ++pb) {
+      const Out v = F::apply(zero, b_val[pb]);
+      out_idx[w] = b_idx[pb];
+      out_val[w] = v;
+      w += !value_is_zero(v);
+    }
+    return w;
+  });
+}
+
+// ================================================================= reductions
+
+enum class ReduceOp { sum, max, min };
+
+inline ReduceOp parse_reduce(const std::string& op) {
+  if (op == "sum") return ReduceOp::sum;
+  if (op == "max") return ReduceOp::max;
+  if (op == "min") return ReduceOp::min;
+  throw std::invalid_argument("op must be one of sum, max, min; got '" + op + "'");
+}
+
+// One slot's running reduction. sum: in Arith<V>::Acc (bool: OR). max/min: the best value
+// so far; any nan wins (np.maximum.reduce propagates nan); an empty slot gives zero.
+template <ReduceOp Op, class V>
+struct Reducer {
+  struct State {
+    std::conditional_t<Op == ReduceOp::sum, typename Arith<V>::Acc, V> v{};
+    uint8_t has = 0;
+  };
+  static void step(State& s, V x) {
+    if constexpr (Op == ReduceOp::sum) {
+      s.v = Arith<V>::add(s.v, Arith<V>::in(x));
+    } else {
+      if (!s.has) {
+        s.v = x;
+        s.has = 1;
+        return;
+      }
+      const auto a = order_key(s.v), b = order_key(x);
+      if (key_is_nan(a)) return;
+      if (key_is_nan(b) || (Op == ReduceOp::max ? b > a : b < a)) s.v = x;
+    }
+  }
+  static void merge(State& s, const State& o) {
+    if constexpr (Op == ReduceOp::sum) {
+      s.v = Arith<V>::add(s.v, o.v);
+    } else {
+      if (o.has) step(s, o.v);
+    }
+  }
+  static V out(const State& s) {
+    if constexpr (Op == ReduceOp::sum)
+      return Arith<V>::out(s.v);
+    else
+      return s.has ? s.v : V{};
+  }
+};
+
+// op over the stored values of each major slice; an empty slice gives zero.
+template <ReduceOp Op, class V, class I>
+Buffer<V> compressed_reduce_major(size_t n_major, const I* indptr, const V* data, size_t capacity, int max_threads) {
+  using R = Reducer<Op, V>;
+  const size_t nnz = check_indptr(indptr, n_major, capacity);
+  Buffer<V> out(n_major);
+  V* y = out.data();
+  // Partitioning: majors cut into T ranges of equal nnz; one thread per slice.
+  const int T = threads_for(nnz + n_major, max_threads);
+  const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, 1);
+  parallel_run(T, [&](int t) {
+    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+      typename R::State s;
+      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p)
+        R::step(s, data[p]);
+      y[r] = R::out(s);
+    }
+  });
+  return out;
+}
+
+// op over the stored values of each minor index (entries [0, nnz)); partials as described
+// at the top of this file.
+template <ReduceOp Op, class V, class I>
+Buffer<V> compressed_reduce_minor(size_t n_minor, const I* indices, const V* data, size_t nnz, int max_threads) {
+  using R = Reducer<Op, V>;
+  using State = typename R::State;
+  check_minor_indices(indices, nnz, n_minor, max_threads, "reduce_minor");
+  Buffer<V> out(n_minor);
+  V* y = out.data();
+  // Blocks: entries cut into B equal ranges, B from the size alone; block b runs on
+  // thread b % T into its own partial array.
+  const size_t B = scatter_blocks(nnz, n_minor);
+  std::vector<std::vector<State>> part(B);
+  const int T = std::min<int>(static_cast<int>(B), threads_for(nnz, max_threads));
+  parallel_run(T, [&](int t) {
+    for (size_t b = static_cast<size_t>(t); b < B; b += static_cast<size_t>(T)) {
+      part[b].assign(n_minor, State{});
+      State* s = part[b].data();
+      for (size_t p = even_split(nnz, static_cast<int>(B), static_cast<int>(b)),
+                  e = even_split(nnz, static_cast<int>(B), static_cast<int>(b) + 1);
+           p < e; ++p)
+        R::step(s[static_cast<size_t>(indices[p])], data[p]);
+    }
+  });
+  // Partitioning: minor indices cut into U equal ranges; partials merged in block order.
+  const int U = threads_for(n_minor * B, max_threads);
+  parallel_run(U, [&](int t) {
+    for (size_t j = even_split(n_minor, U, t), e = even_split(n_minor, U, t + 1); j < e; ++j) {
+      State s = part[0][j];
+      for (size_t b = 1; b < B; ++b) R::merge(s, part[b][j]);
+      y[j] = R::out(s);
+    }
+  });
+  return out;
+}
+
+}  // namespace mlx_sparse
