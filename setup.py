@@ -1,17 +1,16 @@
 """Builds the C++ extension mlx_sparse._native; project metadata is in pyproject.toml.
 
 The extension is several translation units compiled in parallel (pybind11's
-ParallelCompile; MLX_SPARSE_BUILD_JOBS or NPY_NUM_BUILD_JOBS sets the jobs, default: all
-cores). No -march flags: the wheel must run on any CPU of its architecture.
+ParallelCompile; MLX_SPARSE_BUILD_JOBS sets the number of jobs, default: all cores). No -march flags: the wheel must run on any CPU of its architecture.
 """
 import glob
 import os
 import sys
 
-from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext, naive_recompile
+from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
 from setuptools import setup
 
-ParallelCompile("MLX_SPARSE_BUILD_JOBS", default=0, needs_recompile=naive_recompile).install()
+ParallelCompile("MLX_SPARSE_BUILD_JOBS", default=0).install()
 
 if sys.platform == "win32":
     compile_args, link_args = ["/O2"], []

@@ -88,7 +88,8 @@ def main():
     mv_mx = median_s(lambda: Am @ bm, 10)
 
     print(f"gmres, convection-diffusion {a.grid}x{a.grid} (n = {n}, nnz = {A.nnz}), "
-          f"float64, restart={a.restart}, {a.cycles} cycles = {iters} inner iterations; "
+          f"float64, restart={a.restart}, {a.cycles} cycles = {iters} inner "
+          "iterations; "
           f"max rel. diff of x vs SciPy {diff:.1e}")
     rows = [
         ("gmres(csr_array) solve [s]", f"{t_sp:.3f}", f"{t_mx:.3f}",

@@ -1,6 +1,7 @@
 """Krylov solvers vs SciPy in the same run (issue 5: scipy.sparse.linalg part 1).
 
     python benchmarks/bench_linalg.py [--side 1000] [--iters 200] [--repeat 3]
+    python benchmarks/bench_linalg.py --gpu [--side 2048]     (float32, vs CuPy)
 
 cg on the 2-D 5-point Poisson matrix (side^2 rows; side=1000 gives n = 1M), float64
 on the CPU, a fixed number of iterations (rtol=0, atol=0, maxiter=iters: both
@@ -44,12 +45,54 @@ def wall(fn, repeat):
     return float(np.median(times))
 
 
+def main_gpu(args):
+    import inspect
+    mx.set_default_device(mx.gpu)
+    side = args.side if args.side != 1000 else 2048
+    A = poisson2d(side).astype(np.float32)
+    n, iters = A.shape[0], args.iters
+    Am = sp.csr_array(A)
+    bm = mx.array(np.random.default_rng(1).random(n).astype(np.float32))
+    kw = dict(rtol=0.0, atol=0.0, maxiter=iters)
+    spmv = median_ms(lambda: Am @ bm, repeat=20)
+    print(f"cg, 2-D Poisson {side}x{side} (n={n}), float32, GPU, {iters} iterations; "
+          f"SpMV {spmv:.3f} ms ({DISPATCH['compressed_matvec']['gpu'][0]})")
+    rows = []
+    for k in (1, 8, 16):
+        spla.set_check_every(k)
+        spla.cg(Am, bm, rtol=0.0, atol=0.0, maxiter=20)
+        t = wall(lambda: spla.cg(Am, bm, **kw), args.repeat)
+        rows.append((f"mlx_sparse cg, check_every={k}", f"{t / iters * 1e3:.3f}"))
+    spla.set_check_every(None)
+    try:
+        import cupy as cp
+        import cupyx.scipy.sparse as cps
+        import cupyx.scipy.sparse.linalg as cpla
+    except ImportError:
+        rows.append(("CuPy cg", "not installed"))
+    else:
+        Ac, bc = cps.csr_matrix(A), cp.asarray(np.asarray(bm))
+        tk = "rtol" if "rtol" in inspect.signature(cpla.cg).parameters else "tol"
+        ckw = {tk: 0.0, "atol": 0.0, "maxiter": iters}
+
+        def run():
+            cpla.cg(Ac, bc, **ckw)
+            cp.cuda.Device().synchronize()
+        run()
+        t = wall(run, args.repeat)
+        rows.append(("CuPy cg (cuSPARSE)", f"{t / iters * 1e3:.3f}"))
+    print(table(rows, ("", "ms / iteration")))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--side", type=int, default=1000)
     p.add_argument("--iters", type=int, default=200)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--gpu", action="store_true")
     args = p.parse_args()
+    if args.gpu:
+        return main_gpu(args)
     mx.set_default_device(mx.cpu)
 
     A = poisson2d(args.side)

@@ -235,7 +235,7 @@ def main():
     torch_timer = (torch.cuda.synchronize, lambda: torch.cuda.Event(enable_timing=True),
                    lambda a, b: a.elapsed_time(b))
 
-    names = [n for n in MATRICES if not args.only or n in args.only.split(",")]
+    names = [n for n in args.only.split(",") if n in MATRICES] if args.only else list(MATRICES)
     rows, records = [], []
     for name in names:
         rng = np.random.default_rng(0)
@@ -300,7 +300,8 @@ def main():
                 label = ",".join(f"{v}" for v in var.values()).replace("warp,", "w").replace(
                     "rows,", "r").replace("merge,", "merge v") or "auto"
                 if not var and op == "spmv":
-                    label = "auto:" + gpu_impl._spmv_kind(m_ip, nnz, n_rows)
+                    kind, v = gpu_impl._spmv_kind(m_ip, nnz, n_rows)
+                    label = f"auto:{kind}" + (f" v{v}" if kind == "merge" else "")
                 rec = dict(matrix=name, rows=n_rows, nnz=nnz, op=op, variant=label,
                            mlx_ms=m_ms, mlx_1call_ms=m_1, cupy_ms=c_ms, cupy_1call_ms=c_1,
                            torch_ms=t_ms, torch_1call_ms=t_1, bytes=nbytes,

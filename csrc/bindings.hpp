@@ -156,8 +156,22 @@ py::tuple compressed_tuple(ms::Compressed<V, I>&& r, const ms::ValueTypeInfo& in
 }
 
 
+// dispatch_value, except that signed integers keep their signed type (orderings need it).
+template <class F>
+decltype(auto) dispatch_signed(const std::string& vtype, F&& f) {
+  if (vtype == "int8") return f(ms::Type<int8_t>{});
+  if (vtype == "int16") return f(ms::Type<int16_t>{});
+  if (vtype == "int32") return f(ms::Type<int32_t>{});
+  if (vtype == "int64") return f(ms::Type<int64_t>{});
+  return ms::dispatch_value(vtype, std::forward<F>(f));
+}
+
+inline bool is_complex_vtype(const std::string& vtype) { return vtype == "complex64" || vtype == "complex128"; }
+
 // Registration of the bindings defined in other translation units.
 void register_products(py::module_& m);
+void register_binop(py::module_& m);
+void register_cg(py::module_& m);
 
 }  // namespace bind
 }  // namespace mlx_sparse

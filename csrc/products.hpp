@@ -39,6 +39,23 @@ void check_minor_indices(const I* indices, size_t nnz, size_t n_minor, int max_t
     if (b) throw std::invalid_argument(std::string(who) + ": minor index out of range (negative, or not below the shape)");
 }
 
+// An index used to address an array of n slots: out-of-range values (negative ones are
+// huge as unsigned) are flagged and replaced by 0, so the loop never reads or writes out of
+// bounds and the caller throws afterwards. Fused into the kernels' loops: a separate
+// validation pass would cost a full extra read of the indices.
+template <class I>
+inline size_t checked_slot(I i, size_t n, bool& bad) {
+  const uint64_t j = as_u64(i);
+  const bool oob = j >= n;
+  bad |= oob;
+  return oob ? 0 : static_cast<size_t>(j);
+}
+
+inline void throw_if_any(const std::vector<char>& bad, const char* who) {
+  for (char b : bad)
+    if (b) throw std::invalid_argument(std::string(who) + ": minor index out of range (negative, or not below the shape)");
+}
+
 // Number of partial arrays for a scatter along the minor axis: a function of the problem
 // size only. Partials pay off when there are several entries per partial slot.
 inline size_t scatter_blocks(size_t nnz, size_t slots) {
@@ -48,46 +65,86 @@ inline size_t scatter_blocks(size_t nnz, size_t slots) {
 
 // ================================================================= sparse x dense
 
+// Row r of A @ X into y (k columns; K > 0: k fixed at compile time, so the accumulators
+// live in registers). Returns false if an index was out of range.
+template <size_t K, class V, class I>
+bool matmat_rows(size_t r0, size_t r1, size_t n_minor, size_t k, const I* indptr, const I* indices, const V* data,
+                 const V* X, V* y) {
+  using A = Arith<V>;
+  using Acc = typename A::Acc;
+  bool bad = false;
+  if constexpr (K == 1) {
+    for (size_t r = r0; r < r1; ++r) {
+      Acc s{};
+      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p)
+        s = A::add(s, A::mul(data[p], X[checked_slot(indices[p], n_minor, bad)]));
+      y[r] = A::out(s);
+    }
+  } else {
+    constexpr size_t kMax = K == 0 ? 16 : K;
+    Acc acc[kMax];
+    for (size_t r = r0; r < r1; ++r) {
+      V* yr = y + r * k;
+      for (size_t c0 = 0; c0 < k; c0 += kMax) {  // columns in chunks of kMax
+        const size_t w = K == 0 ? std::min(kMax, k - c0) : K;
+        for (size_t c = 0; c < w; ++c) acc[c] = Acc{};
+        for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
+          const V a = data[p];
+          const V* x = X + checked_slot(indices[p], n_minor, bad) * k + c0;
+          for (size_t c = 0; c < w; ++c) acc[c] = A::add(acc[c], A::mul(a, x[c]));
+        }
+        for (size_t c = 0; c < w; ++c) yr[c0 + c] = A::out(acc[c]);
+      }
+    }
+  }
+  return !bad;
+}
+
 // y[i, :] = sum over slice i of data[p] * X[indices[p], :]; X is (n_minor, k) row-major,
-// y (n_major, k). k == 1 is the matvec.
+// y (n_major, k). k == 1 is the matvec. Entries past indptr[n_major] are ignored.
 template <class V, class I>
 Buffer<V> compressed_matmat(size_t n_major, size_t n_minor, size_t k, const I* indptr, const I* indices,
                             const V* data, const V* X, int max_threads) {
-  using A = Arith<V>;
-  using Acc = typename A::Acc;
-  const size_t nnz = check_indptr(indptr, n_major, SIZE_MAX);
-  check_minor_indices(indices, nnz, n_minor, max_threads, "matmat");
+  const size_t nnz = static_cast<size_t>(indptr[n_major]);
+  if (nnz > 0 && n_minor == 0) throw std::invalid_argument("matmat: minor index out of range (the shape has no columns)");
   Buffer<V> out(n_major * k);
   V* y = out.data();
   // Partitioning: majors cut into T ranges of equal nnz (+ 1 per row); rows independent.
   const int T = threads_for((nnz + n_major) * k, max_threads);
   const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, 1);
+  std::vector<char> bad(static_cast<size_t>(T), 0);
   parallel_run(T, [&](int t) {
-    if (k == 1) {
-      for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
-        const size_t b = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]);
-        Acc s{};
-        if (b < e) {
-          s = A::mul(data[b], X[static_cast<size_t>(indices[b])]);
-          for (size_t p = b + 1; p < e; ++p) s = A::add(s, A::mul(data[p], X[static_cast<size_t>(indices[p])]));
-        }
-        y[r] = A::out(s);
-      }
-      return;
+    const size_t r0 = bounds[t], r1 = bounds[t + 1];
+    bool ok;
+    switch (k) {
+      case 1: ok = matmat_rows<1>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
+      case 2: ok = matmat_rows<2>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
+      case 4: ok = matmat_rows<4>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
+      case 8: ok = matmat_rows<8>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
+      default: ok = matmat_rows<0>(r0, r1, n_minor, k, indptr, indices, data, X, y);
     }
-    std::vector<Acc> acc(k);
-    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
-      std::fill(acc.begin(), acc.end(), Acc{});
-      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
-        const V a = data[p];
-        const V* x = X + static_cast<size_t>(indices[p]) * k;
-        for (size_t c = 0; c < k; ++c) acc[c] = A::add(acc[c], A::mul(a, x[c]));
-      }
-      V* yr = y + r * k;
-      for (size_t c = 0; c < k; ++c) yr[c] = A::out(acc[c]);
-    }
+    bad[t] = !ok;
   });
+  throw_if_any(bad, "matmat");
   return out;
+}
+
+// Majors [r0, r1) of A^T @ X scattered into acc (n_minor x k accumulators).
+template <size_t K, class V, class I>
+bool matmat_t_rows(size_t r0, size_t r1, size_t n_minor, size_t k, const I* indptr, const I* indices,
+                   const V* data, const V* X, typename Arith<V>::Acc* acc) {
+  using A = Arith<V>;
+  bool bad = false;
+  const size_t kk = K == 0 ? k : K;
+  for (size_t r = r0; r < r1; ++r) {
+    const V* x = X + r * kk;
+    for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
+      const V a = data[p];
+      auto* yc = acc + checked_slot(indices[p], n_minor, bad) * kk;
+      for (size_t c = 0; c < kk; ++c) yc[c] = A::add(yc[c], A::mul(a, x[c]));
+    }
+  }
+  return !bad;
 }
 
 // y[indices[p], :] += data[p] * X[major(p), :]: the product with the transpose; X is
@@ -97,8 +154,8 @@ Buffer<V> compressed_matmat_t(size_t n_major, size_t n_minor, size_t k, const I*
                               const V* data, const V* X, int max_threads) {
   using A = Arith<V>;
   using Acc = typename A::Acc;
-  const size_t nnz = check_indptr(indptr, n_major, SIZE_MAX);
-  check_minor_indices(indices, nnz, n_minor, max_threads, "matmat_t");
+  const size_t nnz = static_cast<size_t>(indptr[n_major]);
+  if (nnz > 0 && n_minor == 0) throw std::invalid_argument("matmat_t: minor index out of range (the shape has no columns)");
   const size_t slots = n_minor * k;
   Buffer<V> out(slots);
   V* y = out.data();
@@ -108,21 +165,23 @@ Buffer<V> compressed_matmat_t(size_t n_major, size_t n_minor, size_t k, const I*
   const std::vector<size_t> blocks = split_by_indptr(indptr, n_major, static_cast<int>(B), 1);
   std::vector<std::vector<Acc>> part(B);
   const int T = std::min<int>(static_cast<int>(B), threads_for((nnz + n_major) * k, max_threads));
+  std::vector<char> bad(static_cast<size_t>(T), 0);
   parallel_run(T, [&](int t) {
+    bool ok = true;
     for (size_t b = static_cast<size_t>(t); b < B; b += static_cast<size_t>(T)) {
       part[b].assign(slots, Acc{});
-      Acc* acc = part[b].data();
-      for (size_t r = blocks[b]; r < blocks[b + 1]; ++r) {
-        const V* x = X + r * k;
-        for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
-          const V a = data[p];
-          Acc* yc = acc + static_cast<size_t>(indices[p]) * k;
-          for (size_t c = 0; c < k; ++c) yc[c] = A::add(yc[c], A::mul(a, x[c]));
-        }
-      }
+      const size_t r0 = blocks[b], r1 = blocks[b + 1];
+      if (k == 1)
+        ok &= matmat_t_rows<1>(r0, r1, n_minor, k, indptr, indices, data, X, part[b].data());
+      else if (k == 8)
+        ok &= matmat_t_rows<8>(r0, r1, n_minor, k, indptr, indices, data, X, part[b].data());
+      else
+        ok &= matmat_t_rows<0>(r0, r1, n_minor, k, indptr, indices, data, X, part[b].data());
     }
+    bad[t] = !ok;
   });
-  // Partitioning: output slots cut into T equal ranges; partials summed in block order.
+  throw_if_any(bad, "matmat_t");
+  // Partitioning: output slots cut into U equal ranges; partials summed in block order.
   const int U = threads_for(slots * B, max_threads);
   parallel_run(U, [&](int t) {
     for (size_t j = even_split(slots, U, t), e = even_split(slots, U, t + 1); j < e; ++j) {
@@ -217,9 +276,9 @@ Compressed<V, I> compressed_matmul(size_t n_major, size_t n_inner, size_t n_mino
                                    int max_threads) {
   using A = Arith<V>;
   using Acc = typename A::Acc;
-  const size_t a_nnz = check_indptr(a_ptr, n_major, SIZE_MAX);
-  const size_t b_nnz = check_indptr(b_ptr, n_inner, SIZE_MAX);
-  check_minor_indices(a_idx, a_nnz, n_inner, max_threads, "matmul (A)");
+  const size_t a_nnz = static_cast<size_t>(a_ptr[n_major]);
+  const size_t b_nnz = static_cast<size_t>(b_ptr[n_inner]);
+  // B is read once per product: checked once up front (A's indices in the counting pass).
   check_minor_indices(b_idx, b_nnz, n_minor, max_threads, "matmul (B)");
   // Upper bound of row i: its number of products, capped at n_minor.
   std::vector<size_t> ub(n_major + 1);
@@ -227,17 +286,25 @@ Compressed<V, I> compressed_matmul(size_t n_major, size_t n_inner, size_t n_mino
   {
     const int T = threads_for(a_nnz + n_major, max_threads);
     const std::vector<size_t> bounds = split_by_indptr(a_ptr, n_major, T, 1);
+    std::vector<char> bad(static_cast<size_t>(T), 0);
     // Partitioning: majors in T ranges; each thread writes its rows' counts.
     parallel_run(T, [&](int t) {
+      bool b = false;
       for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
         size_t c = 0;
         for (size_t p = static_cast<size_t>(a_ptr[r]), e = static_cast<size_t>(a_ptr[r + 1]); p < e; ++p) {
-          const size_t k = static_cast<size_t>(a_idx[p]);
+          const uint64_t k = as_u64(a_idx[p]);
+          if (k >= n_inner) {
+            b = true;
+            continue;
+          }
           c += static_cast<size_t>(b_ptr[k + 1] - b_ptr[k]);
         }
         ub[r + 1] = std::min(c, n_minor);
       }
+      bad[t] = b;
     });
+    throw_if_any(bad, "matmul (A)");
     for (size_t r = 0; r < n_major; ++r) ub[r + 1] += ub[r];
   }
   // Partitioning: majors cut into T ranges of about equal products (+ 1 per row).
@@ -355,10 +422,8 @@ Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, siz
                                                              const I* b_idx, const V* b_val, int max_threads) {
   using F = BinOpFn<Op, V>;
   using Out = typename F::Out;
-  const size_t a_nnz = check_indptr(a_ptr, n_major, SIZE_MAX);
-  const size_t b_nnz = check_indptr(b_ptr, n_major, SIZE_MAX);
-  check_minor_indices(a_idx, a_nnz, n_minor, max_threads, "binop (A)");
-  check_minor_indices(b_idx, b_nnz, n_minor, max_threads, "binop (B)");
+  const size_t a_nnz = static_cast<size_t>(a_ptr[n_major]);
+  const size_t b_nnz = static_cast<size_t>(b_ptr[n_major]);
   auto bound = [&](size_t r) { return static_cast<size_t>(a_ptr[r]) + static_cast<size_t>(b_ptr[r]); };
   // Partitioning: majors cut into T ranges of equal a + b entries (+ 1 per row).
   const size_t work = a_nnz + b_nnz + n_major;
@@ -377,8 +442,16 @@ Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, siz
     }
     bounds[t] = lo;
   }
+  auto slice_out_of_range = [n_minor](const I* ptr, const I* idx, size_t r) {
+    const size_t b = static_cast<size_t>(ptr[r]), e = static_cast<size_t>(ptr[r + 1]);
+    return b < e && (as_u64(idx[b]) >= n_minor || as_u64(idx[e - 1]) >= n_minor);
+  };
   const V zero{};
-  return build_rows<Out, I>(n_major, bound, bounds, [&](int, size_t r, I* out_idx, Out* out_val) -> size_t {
+  std::vector<char> bad(static_cast<size_t>(T), 0);
+  auto out = build_rows<Out, I>(n_major, bound, bounds, [&](int t, size_t r, I* out_idx, Out* out_val) -> size_t {
+    // Indices are only compared and copied, never used as addresses: checked on each
+    // slice's first and last entries (its extremes, as slices are sorted).
+    bad[t] |= slice_out_of_range(a_ptr, a_idx, r) || slice_out_of_range(b_ptr, b_idx, r);
     size_t pa = static_cast<size_t>(a_ptr[r]), ea = static_cast<size_t>(a_ptr[r + 1]);
     size_t pb = static_cast<size_t>(b_ptr[r]), eb = static_cast<size_t>(b_ptr[r + 1]);
     size_t w = 0;
@@ -407,6 +480,8 @@ Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, siz
     }
     return w;
   });
+  throw_if_any(bad, "binop");
+  return out;
 }
 
 // ================================================================= reductions
@@ -424,10 +499,14 @@ inline ReduceOp parse_reduce(const std::string& op) {
 // so far; any nan wins (np.maximum.reduce propagates nan); an empty slot gives zero.
 template <ReduceOp Op, class V>
 struct Reducer {
-  struct State {
-    std::conditional_t<Op == ReduceOp::sum, typename Arith<V>::Acc, V> v{};
+  struct SumState {
+    typename Arith<V>::Acc v{};
+  };
+  struct BestState {
+    V v{};
     uint8_t has = 0;
   };
+  using State = std::conditional_t<Op == ReduceOp::sum, SumState, BestState>;
   static void step(State& s, V x) {
     if constexpr (Op == ReduceOp::sum) {
       s.v = Arith<V>::add(s.v, Arith<V>::in(x));
@@ -484,7 +563,7 @@ template <ReduceOp Op, class V, class I>
 Buffer<V> compressed_reduce_minor(size_t n_minor, const I* indices, const V* data, size_t nnz, int max_threads) {
   using R = Reducer<Op, V>;
   using State = typename R::State;
-  check_minor_indices(indices, nnz, n_minor, max_threads, "reduce_minor");
+  if (nnz > 0 && n_minor == 0) throw std::invalid_argument("reduce_minor: minor index out of range (the shape has no columns)");
   Buffer<V> out(n_minor);
   V* y = out.data();
   // Blocks: entries cut into B equal ranges, B from the size alone; block b runs on
@@ -492,16 +571,20 @@ Buffer<V> compressed_reduce_minor(size_t n_minor, const I* indices, const V* dat
   const size_t B = scatter_blocks(nnz, n_minor);
   std::vector<std::vector<State>> part(B);
   const int T = std::min<int>(static_cast<int>(B), threads_for(nnz, max_threads));
+  std::vector<char> bad(static_cast<size_t>(T), 0);
   parallel_run(T, [&](int t) {
+    bool oob = false;
     for (size_t b = static_cast<size_t>(t); b < B; b += static_cast<size_t>(T)) {
       part[b].assign(n_minor, State{});
       State* s = part[b].data();
       for (size_t p = even_split(nnz, static_cast<int>(B), static_cast<int>(b)),
                   e = even_split(nnz, static_cast<int>(B), static_cast<int>(b) + 1);
            p < e; ++p)
-        R::step(s[static_cast<size_t>(indices[p])], data[p]);
+        R::step(s[checked_slot(indices[p], n_minor, oob)], data[p]);
     }
+    bad[t] = oob;
   });
+  throw_if_any(bad, "reduce_minor");
   // Partitioning: minor indices cut into U equal ranges; partials merged in block order.
   const int U = threads_for(n_minor * B, max_threads);
   parallel_run(U, [&](int t) {

@@ -389,3 +389,100 @@ def test_preconditioner_errors():
         pre.ic0(msp.csr_array(np.array([[-2.0, 1.0], [1.0, 1.0]])))
     with pytest.raises(ValueError, match="square"):
         pre.ilu0(msp.csr_array(np.ones((2, 3))))
+
+
+# ---- make_system (shared by every solver) ----------------------------------------------------
+@pytest.mark.parametrize("adt,bdt", [("float32", "float32"), ("float32", "float64"),
+                                     ("float64", "float32"), ("int64", "int32"),
+                                     ("float32", "int64"), ("complex64", "float32"),
+                                     ("complex64", "complex64"), ("int8", "float32")])
+def test_make_system_dtypes(adt, bdt):
+    from scipy.sparse.linalg._isolve.utils import make_system as sms
+    from mlx_sparse.sparse.linalg._isolve.utils import make_system as mms
+    A = poisson1d(5).astype(adt)
+    b = np.arange(5).astype(bdt)
+    _, _, xs, bs = sms(A, None, None, b)
+    Ao, Mo, xo, bo = mms(msp.csr_array(A), None, None, b)
+    assert np.asarray(xo).dtype == xs.dtype and np.asarray(bo).dtype == bs.dtype
+    assert isinstance(xo, mx.array) and xo.shape == (5,) and bo.shape == (5,)
+    np.testing.assert_array_equal(np.asarray(bo), bs)
+    assert Mo.shape == Ao.shape == (5, 5)
+
+
+def test_make_system_x0_Mb_and_psolve():
+    from mlx_sparse.sparse.linalg._isolve.utils import make_system as mms
+    A = poisson1d(5)
+    b = np.arange(5.0)
+    M = ssp.diags_array(np.full(5, 0.5))
+    _, _, x, _ = mms(msp.csr_array(A), msp.csr_array(M), "Mb", b)
+    np.testing.assert_allclose(np.asarray(x), 0.5 * b)
+    _, _, x, _ = mms(A, None, mx.array(np.ones((5, 1))), b)
+    assert x.shape == (5,)
+
+    class WithPsolve:
+        shape = (5, 5)
+        dtype = np.dtype(np.float64)
+
+        def matvec(self, v):
+            return np.asarray(A @ np.asarray(v))
+
+        def psolve(self, v):
+            return 2 * np.asarray(v)
+    op = WithPsolve()
+    _, Mo, _, _ = mms(op, None, None, b)
+    np.testing.assert_allclose(np.asarray(Mo.matvec(b)), 2 * b)
+    xs, infos = sla.cg(op, b)
+    xo, infoo = mla.cg(op, b)
+    assert infoo == infos and rel(np.asarray(xo), xs) < 1e-9
+    with pytest.raises(TypeError, match="complex128"):
+        mms(msp.csr_array(A.astype(np.complex64)), None, None, b)
+
+
+def test_get_atol_rtol():
+    from scipy.sparse.linalg._isolve.iterative import _get_atol_rtol as s
+    from mlx_sparse.sparse.linalg._isolve.utils import get_atol_rtol as m
+    assert m("cg", 2.0, 0.0, 1e-3) == s("cg", 2.0, 0.0, 1e-3)
+    assert m("cg", 2.0, 1.0, 1e-3) == s("cg", 2.0, 1.0, 1e-3)
+    for bad in (None, -1.0, "legacy"):
+        with pytest.raises(ValueError) as e1:
+            s("cg", 1.0, bad)
+        with pytest.raises(ValueError) as e2:
+            m("cg", 1.0, bad)
+        assert str(e1.value) == str(e2.value)
+
+
+def test_set_check_every():
+    assert mla.get_check_every(mx.cpu) == 1
+    mla.set_check_every(5)
+    try:
+        assert mla.get_check_every(mx.cpu) == 5 and mla.get_check_every(mx.gpu) == 5
+    finally:
+        mla.set_check_every(None)
+    assert mla.get_check_every(mx.gpu) == 8
+    with pytest.raises(ValueError):
+        mla.set_check_every(0)
+
+
+# ---- on a GPU (skipped without one): float32 on the device, float64 routed to the CPU ----
+HAS_GPU = mx.cuda.is_available() or mx.metal.is_available()
+
+
+@pytest.mark.skipif(not HAS_GPU, reason="no GPU (MLX CUDA or Metal backend)")
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+def test_on_gpu(name):
+    problem = SOLVERS[name][0]
+    old = mx.default_device()
+    mx.set_default_device(mx.gpu)
+    try:
+        for dtype in ("float32", "float64"):
+            A, b = system(problem, dtype)
+            s, o = run_both(name, A, b)
+            assert_same(s, o, dtype, 0 if dtype == "float64" else 2)
+            mla.set_check_every(1)
+            try:
+                o1 = run_both(name, A, b)[1]
+            finally:
+                mla.set_check_every(None)
+            assert o1[1] == o[1] and abs(o1[2] - o[2]) <= (0 if dtype == "float64" else 1)
+    finally:
+        mx.set_default_device(old)

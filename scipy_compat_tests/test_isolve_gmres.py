@@ -31,7 +31,8 @@ def poisson2d(m):
     return (ssp.kron(ssp.eye(m), T) + ssp.kron(T, ssp.eye(m))).tocsr()
 
 
-PROBLEMS = {"convdiff": lambda: convection_diffusion(8), "poisson": lambda: poisson2d(8)}
+PROBLEMS = {"convdiff": lambda: convection_diffusion(8),
+            "poisson": lambda: poisson2d(8)}
 
 
 def system(problem, dtype, rng):
@@ -77,7 +78,7 @@ def both(name, A, b, **kw):
     return out
 
 
-# ---- gmres ------------------------------------------------------------------------------
+# ---- gmres ---------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("problem", sorted(PROBLEMS))
 @pytest.mark.parametrize("callback_type", ["legacy", "pr_norm", "x"])
@@ -151,7 +152,7 @@ def test_gmres_legacy_deprecation_warning(rng):
         mla.gmres(msp.csr_array(A), b, callback=lambda r: None)
 
 
-# ---- lgmres / gcrotmk --------------------------------------------------------------------
+# ---- lgmres / gcrotmk ----------------------------------------------------------------
 LGMRES_OPTS = [{}, {"inner_m": 5}, {"inner_m": 5, "maxiter": 2},
                {"inner_m": 4, "prepend_outer_v": True},
                {"inner_m": 4, "store_outer_Av": False}, {"inner_m": 3, "outer_k": 1}]
@@ -189,7 +190,7 @@ def test_lgmres_outer_v_and_gcrotmk_cu_reuse(rng):
         assert_x_close(ym, ys, "float64")
 
 
-# ---- edge cases and errors ----------------------------------------------------------------
+# ---- edge cases and errors -----------------------------------------------------------
 @pytest.mark.parametrize("name", ["gmres", "lgmres", "gcrotmk"])
 def test_zero_rhs(name):
     A = convection_diffusion(4)
@@ -248,11 +249,11 @@ def test_linear_operator_and_dense_inputs(rng):
 # ---- the MLX-ops Krylov basis (the GPU path), run on the CPU --------------------------------
 @pytest.mark.parametrize("every", [1, 4])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name,opts", [("gmres", {"restart": 6, "callback_type": "pr_norm"}),
-                                       ("gmres", {"restart": 4, "callback_type": "legacy",
-                                                  "maxiter": 9}),
-                                       ("lgmres", {"inner_m": 5}),
-                                       ("gcrotmk", {"m": 5, "k": 2})])
+@pytest.mark.parametrize("name,opts", [
+    ("gmres", {"restart": 6, "callback_type": "pr_norm"}),
+    ("gmres", {"restart": 4, "callback_type": "legacy", "maxiter": 9}),
+    ("lgmres", {"inner_m": 5}),
+    ("gcrotmk", {"m": 5, "k": 2})])
 def test_mlx_ops_basis_matches_scipy(name, opts, dtype, every, rng, monkeypatch):
     from mlx_sparse.sparse.linalg._isolve import _gmres
     monkeypatch.setattr(_gmres, "USE_HOST_BASIS", False)

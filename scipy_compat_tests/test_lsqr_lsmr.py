@@ -14,6 +14,9 @@ import scipy.sparse.linalg as sla
 import mlx_sparse.sparse as msp
 import mlx_sparse.sparse.linalg as mla
 
+# SciPy's lsmr warns comparing its 1e100 start value with float32 scalars
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in cast")
+
 SHAPES = {"tall": (40, 20), "wide": (20, 40), "square": (30, 30)}
 DTYPES = ("float64", "float32", "complex64")
 
@@ -108,10 +111,12 @@ def test_x0(name, rng):
 
 @pytest.mark.parametrize("name", ["lsqr", "lsmr"])
 def test_conlim_stop(name, rng):
-    # an ill-conditioned column scaling makes the condition estimate cross conlim
+    # a column scaling makes the condition estimate cross conlim within a few
+    # iterations (late crossings depend on rounding: the estimates use the
+    # smallest rotation entries seen)
     A, b = problem("tall", "float64", rng)
-    A = (A @ ssp.diags(np.logspace(0, 6, A.shape[1]))).tocsr()
-    rs, rm = run(name, A, b, atol=1e-14, btol=1e-14, conlim=1e3)
+    A = (A @ ssp.diags(np.logspace(0, 3, A.shape[1]))).tocsr()
+    rs, rm = run(name, A, b, atol=1e-14, btol=1e-14, conlim=8)
     assert rs[1] == rm[1] == 3
     assert rs[2] == rm[2]
 

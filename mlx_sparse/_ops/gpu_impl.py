@@ -38,7 +38,12 @@ template arguments (value, index and accumulator dtypes, LANES, ...), cached in
 memory and, on CUDA, on disk (MLX's PTX cache, keyed by the kernel name, which holds
 a digest of the kernel text).
 """
+import ctypes
+import os
+import subprocess
+import tempfile
 import weakref
+from pathlib import Path
 
 import mlx.core as mx
 
@@ -63,8 +68,14 @@ _BLOCK = 256              # threads per threadgroup
 _GRID_CAP = 1 << 28       # threads per kind of work in a grid; kernels loop beyond it
 _CHUNK_THREADS = 1 << 18  # threads of the long-row (one warp per chunk) kernels
 _HEADS_CAP = 1 << 26      # entries of the SpMM chunk-sum buffer (sets its CHUNK)
-_MERGE_V = 8              # merge-path SpMV: items per thread of a tile (TILE = _BLOCK * V)
-_MERGE_RATIO, _MERGE_MIN = 4, 64  # merge path when the longest row > RATIO * mean + MIN
+# SpMV kernel choice (_spmv_kind): merge path when the longest row > RATIO * mean + MIN
+# (items per thread of a tile V = _MERGE_V), else spmv_warp below _MERGE_MIN_NNZ nonzeros
+# or for a mean row length in _WARP_MEAN (exclusive, inclusive], else merge path with
+# V = _MERGE_V_REGULAR.
+_MERGE_RATIO, _MERGE_MIN = 4, 64
+_MERGE_V, _MERGE_V_REGULAR = 8, 16
+_MERGE_MIN_NNZ = 1 << 16
+_WARP_MEAN = (8, 20)
 
 _VALUE_DTYPES = (mx.bool_, mx.int8, mx.int16, mx.int32, mx.int64, mx.uint8, mx.uint16,
                  mx.uint32, mx.uint64, mx.float16, mx.bfloat16, mx.float32, mx.complex64)
@@ -104,6 +115,145 @@ def build(body, api=None):
     return kern
 
 
+# ----------------------------------------------------------------------------------
+# CUDA kernels compiled once per machine (opt-in: MLX_SPARSE_CUDA_PRECOMPILED=1)
+# ----------------------------------------------------------------------------------
+# MLX 0.32 compiles every mx.fast.cuda_kernel with NVRTC in every new process (about
+# 1.3 s per kernel on an H200 host; its on-disk cache is not used for custom kernels:
+# a second process measured the same first-call time, benchmarks/gpu_coldstart.py).
+# With MLX_SPARSE_CUDA_PRECOMPILED=1 each kernel is instead written as a standalone
+# extern "C" kernel (kernels.standalone), compiled to PTX for the GPU's compute
+# capability by NVRTC (the libnvrtc MLX's CUDA build loads; nvcc where NVRTC is not
+# found), kept in $MLX_SPARSE_KERNEL_CACHE (default ~/.cache/mlx_sparse/ptx) under a
+# name holding a digest of its text, and run by mx.fast.precompiled_cuda_kernel: a new
+# process then only loads the PTX. Not yet run on a GPU (2026-11-29): hence opt-in.
+PRECOMPILED = API == "cuda" and os.environ.get("MLX_SPARSE_CUDA_PRECOMPILED", "") == "1"
+_standalone = {}  # (body, targs, ndims) -> (kernel name, text)
+_ptx = {}         # kernel name -> PTX bytes
+
+
+def _dtype_name(dt):
+    return str(dt).rsplit(".", 1)[-1]
+
+
+def _compute_capability():
+    """(major, minor) of CUDA device 0, through the driver API MLX has loaded."""
+    cuda = ctypes.CDLL("libcuda.so.1")
+    dev, major, minor = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+    if cuda.cuInit(0) or cuda.cuDeviceGet(ctypes.byref(dev), 0) \
+            or cuda.cuDeviceGetAttribute(ctypes.byref(major), 75, dev) \
+            or cuda.cuDeviceGetAttribute(ctypes.byref(minor), 76, dev):
+        raise RuntimeError("mlx_sparse: cannot read the CUDA device's compute capability")
+    return major.value, minor.value
+
+
+def _cuda_include_dirs():
+    """Where the CUDA headers are: MLX's bundled CCCL and the pip CUDA runtime headers
+    (as MLX passes them to NVRTC), then $CUDA_HOME / /usr/local/cuda."""
+    mlx_dir = Path(mx.__file__).resolve().parent
+    dirs = [mlx_dir / "include" / "cccl", mlx_dir.parent / "nvidia" / "cuda_runtime" / "include",
+            mlx_dir.parent / "nvidia" / "cu13" / "include"]
+    home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH") or "/usr/local/cuda"
+    dirs += [Path(home) / "include" / "cccl", Path(home) / "include"]
+    return [str(d) for d in dirs if d.is_dir()]
+
+
+def _nvrtc():
+    mlx_dir = Path(mx.__file__).resolve().parent
+    names = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"]
+    names += [str(p) for sub in ("cuda_nvrtc/lib", "cu13/lib")
+              for p in sorted((mlx_dir.parent / "nvidia" / sub).glob("libnvrtc.so*"))]
+    for name in names:
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    return None
+
+
+def _compile_ptx(text, arch):
+    """PTX of ``text`` for compute capability ``arch`` (e.g. "90"): NVRTC, else nvcc."""
+    includes = _cuda_include_dirs()
+    lib = _nvrtc()
+    if lib is not None:
+        prog = ctypes.c_void_p()
+        if lib.nvrtcCreateProgram(ctypes.byref(prog), text.encode(), b"mlx_sparse.cu", 0,
+                                  None, None):
+            raise RuntimeError("nvrtcCreateProgram failed")
+        try:
+            opts = [f"--gpu-architecture=compute_{arch}", "-std=c++17"]
+            opts += [f"--include-path={d}" for d in includes]
+            copts = (ctypes.c_char_p * len(opts))(*[o.encode() for o in opts])
+            if lib.nvrtcCompileProgram(prog, len(opts), copts):
+                size = ctypes.c_size_t()
+                lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+                log = ctypes.create_string_buffer(size.value + 1)
+                lib.nvrtcGetProgramLog(prog, log)
+                raise RuntimeError("mlx_sparse: NVRTC failed:\n" + log.value.decode(errors="replace"))
+            size = ctypes.c_size_t()
+            lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
+            buf = ctypes.create_string_buffer(size.value)
+            lib.nvrtcGetPTX(prog, buf)
+            return buf.raw
+        finally:
+            lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    with tempfile.TemporaryDirectory(prefix="mlxs_nvcc_") as d:
+        cu, ptx = Path(d) / "k.cu", Path(d) / "k.ptx"
+        cu.write_text(text)
+        r = subprocess.run(["nvcc", "-std=c++17", "-ptx", f"-arch=compute_{arch}",
+                            *[f"-I{i}" for i in includes], "-o", str(ptx), str(cu)],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError("mlx_sparse: nvcc failed:\n" + r.stderr[-4000:])
+        return ptx.read_bytes() + b"\0"
+
+
+def _ptx_for(kname, text):
+    """The PTX of a standalone kernel: from memory, from the disk cache, or compiled
+    (then written to the cache atomically: never a half-written file)."""
+    ptx = _ptx.get(kname)
+    if ptx is not None:
+        return ptx
+    major, minor = _compute_capability()
+    arch = f"{major}{minor}"
+    root = os.environ.get("MLX_SPARSE_KERNEL_CACHE") or Path.home() / ".cache" / "mlx_sparse" / "ptx"
+    path = Path(root) / f"mlx{mx.__version__}_compute{arch}" / f"{kname}.ptx"
+    try:
+        ptx = path.read_bytes()
+    except OSError:
+        ptx = _compile_ptx(text, arch)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(ptx)
+            os.replace(tmp, path)
+        except OSError:  # a read-only home: the kernel still runs, uncached
+            pass
+    _ptx[kname] = ptx
+    return ptx
+
+
+def _launch_precompiled(body, inputs, grid, out_shape, out_dtype, init, targs):
+    src = _sources.load("cuda", body)
+    names = tuple((k, _dtype_name(v) if isinstance(v, mx.Dtype) else int(v))
+                  for k, v in sorted(targs.items()))
+    shaped = _sources.shaped_inputs(src)
+    ndims = tuple((n, inputs[src.inputs.index(n)].ndim) for n in shaped)
+    key = (body, names, ndims)
+    hit = _standalone.get(key)
+    if hit is None:
+        hit = _standalone[key] = _sources.standalone(src, dict(names), dict(ndims))
+    kname, text = hit
+    scalars = [int(d) for n in shaped for d in inputs[src.inputs.index(n)].shape]
+    gx, gy = grid
+    return mx.fast.precompiled_cuda_kernel(
+        name=kname, compiled_source=_ptx_for(kname, text), inputs=inputs,
+        output_shapes=[out_shape], output_dtypes=[out_dtype], scalars=scalars,
+        grid=(_threads(gx), int(gy), 1), threadgroup=(_BLOCK, 1, 1), init_value=init,
+        ensure_row_contiguous=True)[0]
+
+
 def _round_up(n, m):
     return -(-n // m) * m
 
@@ -118,6 +268,8 @@ def _launch(body, inputs, grid, out_shape, out_dtype, init=None, **targs):
     """Run one kernel; ``targs`` are its template arguments by name (dtypes or ints).
     Every input's dtype must be the one its declared type names: MLX compiles one
     kernel per template arguments, not per input dtype."""
+    if PRECOMPILED:
+        return _launch_precompiled(body, inputs, grid, out_shape, out_dtype, init, targs)
     src = _sources.load(API, body)
     kern = build(body)
     gx, gy = grid
@@ -238,22 +390,34 @@ def _usable(dt):
 # sparse x dense products and row sums
 # ----------------------------------------------------------------------------------
 def _spmv_kind(indptr, nnz, n_major):
-    """"merge" (merge path: even work per threadgroup whatever the row lengths) when
-    some row is far longer than the mean (power-law rows, a few very long rows),
-    else the row kernel of ``_spmv_layout`` ("warp" or "rows")."""
+    """The SpMV kernel family and its merge-path V: ("merge", V) or (row kernel, None).
+
+    Merge path (even work per threadgroup whatever the row lengths) with V = 8 when
+    some row is far longer than the mean (power-law rows, a few very long rows); the
+    row kernel spmv_warp for small matrices (one launch instead of two) and for
+    regular rows of 9 to 20 nonzeros; merge path with V = 16 for other regular rows.
+    Measured on an H200 (2026-11-29, benchmarks/gpu_spmv.py --compare, ms, merge V=16
+    / spmv_warp): Poisson 5/row 0.077 / 0.081, 27-point stencil 0.070 / 0.104, FEM 3x3
+    blocks 27/row 0.078 / 0.114, uniform 16/row 0.524 / 0.488; uneven rows (V=8 /
+    warp): power-law 0.250 / 0.299, 8 rows of 100k 0.050 / 0.059."""
     kind = TUNING["spmv_kernel"]
     if kind:
-        return kind
+        return kind, int(TUNING["spmv_merge_v"] or _MERGE_V)
     longest = _rowmax_host(indptr)
-    if longest is None:
-        return "warp"
-    return "merge" if longest > _MERGE_RATIO * (nnz / max(n_major, 1)) + _MERGE_MIN else "warp"
+    mean = nnz / max(n_major, 1)
+    if longest is None:  # no host read allowed (mx.compile / vmap)
+        return "warp", None
+    if longest > _MERGE_RATIO * mean + _MERGE_MIN:
+        return "merge", int(TUNING["spmv_merge_v"] or _MERGE_V)
+    if nnz < _MERGE_MIN_NNZ or _WARP_MEAN[0] < mean <= _WARP_MEAN[1]:
+        return "warp", None
+    return "merge", int(TUNING["spmv_merge_v"] or _MERGE_V_REGULAR)
 
 
-def _merge_row_sums(n_major, rowmax_of, indptr, indices, data, x, has_x, idt):
-    """Row sums by merge path: spmv_split (cached per indptr), spmv_carry, spmv_merge."""
+def _merge_row_sums(n_major, rowmax_of, indptr, indices, data, x, has_x, idt, v):
+    """Row sums by merge path: spmv_split (cached per indptr), spmv_carry, spmv_merge;
+    tiles of _BLOCK * v items."""
     dt, acc = data.dtype, _acc(data.dtype)
-    v = int(TUNING["spmv_merge_v"] or _MERGE_V)
     tile = _BLOCK * v
     n_tiles = -(-(n_major + data.shape[0]) // tile)
     split = _per_indptr(rowmax_of, ("split", idt, tile, n_tiles), lambda: _launch(
@@ -275,9 +439,9 @@ def _row_sums(n_major, indptr, indices, data, x):
     if not has_x:
         x = mx.zeros((1,), dtype=dt)
     nnz = data.shape[0]
-    kind = _spmv_kind(rowmax_of, nnz, n_major)
+    kind, v = _spmv_kind(rowmax_of, nnz, n_major)
     if kind == "merge":
-        return _merge_row_sums(n_major, rowmax_of, indptr, indices, data, x, has_x, idt)
+        return _merge_row_sums(n_major, rowmax_of, indptr, indices, data, x, has_x, idt, v)
     body, layout, lanes, chunk = _spmv_layout(nnz, n_major)
     targs = dict(T=dt, I=idt, A=acc, CHUNK=chunk, HAS_X=int(has_x), **layout)
     longest = None if TUNING["spmv_kernel"] else _rowmax_host(rowmax_of)

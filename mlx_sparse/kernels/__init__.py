@@ -102,3 +102,69 @@ def load(api, body):
     source = tail + "\n" + text
     return KernelSource(body, api, header, source, inputs, outputs, types,
                         tuple(_declared(text, "templates")), atomic)
+
+
+# ----------------------------------------------------------------------------------
+# standalone CUDA kernels (for mx.fast.precompiled_cuda_kernel: compiled once per
+# machine to PTX and kept on disk; see mlx_sparse/_ops/gpu_impl.py)
+# ----------------------------------------------------------------------------------
+# What MLX's device header gives a cuda_kernel body, from the CUDA toolkit's own headers
+# (NVRTC or nvcc): fixed-width integers, halves, complex64 (two floats, as MLX's).
+STANDALONE_HEADER = r"""
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+#include <cuda/std/cstdint>
+#define LIBCUDACXX_ENABLE_SIMPLIFIED_COMPLEX_OPERATIONS
+#include <cuda/std/complex>
+using cuda::std::int8_t; using cuda::std::int16_t; using cuda::std::int32_t;
+using cuda::std::int64_t; using cuda::std::uint8_t; using cuda::std::uint16_t;
+using cuda::std::uint32_t; using cuda::std::uint64_t;
+namespace mlx { namespace core { namespace cu {
+using complex64_t = cuda::std::complex<float>;
+}}}
+"""
+
+# MLX dtype name -> CUDA type name in standalone kernels (as MLX's dtype_to_cuda_type)
+CUDA_TYPES = {
+    "bool": "bool", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
+    "int64": "int64_t", "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
+    "uint64": "uint64_t", "float16": "__half", "bfloat16": "__nv_bfloat16",
+    "float32": "float", "complex64": "mlx::core::cu::complex64_t",
+}
+
+
+def shaped_inputs(src):
+    """The inputs whose shape the body reads (``<name>_shape``)."""
+    return [n for n in src.inputs if f"{n}_shape" in src.source]
+
+
+def standalone(src, targs, ndims):
+    """(kernel name, CUDA text) of one kernel body as a self-contained ``extern "C"``
+    kernel: the inputs as pointers, then the outputs, then, for every input of
+    ``shaped_inputs(src)``, its ``ndims[name]`` sizes as ``int`` scalars (the order in
+    which mx.fast.precompiled_cuda_kernel passes inputs, outputs and scalars).
+    ``targs``: template argument name -> MLX dtype name (T, I, A) or int."""
+    def cuda(n):
+        v = targs[src.types[n]]
+        return CUDA_TYPES[v]
+    parts = [str(targs[t]) for t in src.templates]
+    parts += [f"{n}{ndims[n]}" for n in shaped_inputs(src)]
+    digest = hashlib.sha1((STANDALONE_HEADER + src.header + src.source + "|".join(parts))
+                          .encode()).hexdigest()[:12]
+    kname = f"mlxs_{src.body}_{digest}"
+    params = [f"const {cuda(n)}* {n}" for n in src.inputs]
+    params += [f"{cuda(n)}* {n}" for n in src.outputs]
+    shapes = []
+    for n in shaped_inputs(src):
+        dims = [f"{n}_shape_{d}" for d in range(ndims[n])]
+        params += [f"int {d}" for d in dims]
+        shapes.append(f"  const int {n}_shape[{max(len(dims), 1)}] = {{{', '.join(dims) or '0'}}};")
+    consts = []
+    for t in src.templates:
+        v = targs[t]
+        consts.append(f"  using {t} = {CUDA_TYPES[v]};" if isinstance(v, str)
+                      else f"  constexpr int {t} = {int(v)};")
+    text = (STANDALONE_HEADER + src.header + f'\nextern "C" __global__ void {kname}(\n    '
+            + ",\n    ".join(params) + ") {\n" + "\n".join(consts + shapes) + "\n"
+            + src.source + "\n}\n")
+    return kname, text

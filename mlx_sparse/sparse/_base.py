@@ -8,7 +8,7 @@ from .._dtypes import MX_TO_NP, dtype_name
 from ._data import (_data_mixin, _minmax_mixin, elementwise, host_scalar, reduction_axis,
                     result_dtype, scalar_array, scalar_value)
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isscalarlike,
-                       mx_index_dtype, validateaxis)
+                       mx_index_dtype)
 
 _FORMAT_NAMES = {
     "coo": "COOrdinate", "csr": "Compressed Sparse Row",
@@ -721,10 +721,6 @@ def _compare_dtype(dt, x):
 def _warn_cmp(msg):
     import warnings
     warnings.warn(msg, SparseEfficiencyWarning, stacklevel=4)
-
-
-def _host_dense(A):
-    return _host(A.toarray())
 
 
 def _ours(x):

@@ -15,7 +15,7 @@ import numpy as np
 from .._dtypes import MX_TO_NP, NP_TO_MX
 from .._storage import COO, CSC, CSR
 from ._base import _spbase, issparse
-from ._dia import DIA, diagonals_to_compressed
+from ._dia import CHUNK, DIA, diagonals_to_compressed
 from ._index_utils import (container, exclusive_cumsum, index_dtype_for, is_sparray,
                            positions_of, segment_ids, side_stream, take, value_stream)
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isintlike,
@@ -319,8 +319,6 @@ def _lengths(indptr):
     return indptr[1:] - indptr[:-1]
 
 
-_CHUNK = 1 << 19     # output entries per piece built in the cache (4 MiB of float64)
-
 
 def _runs(lengths):
     """[(first, stop, length)] of the maximal runs of equal values of a host array."""
@@ -350,7 +348,7 @@ def _kron_runs(a, b, nB, nnz, idx, dt):
         return None
     groups = []           # (first A row, stop A row, length): output-contiguous pieces
     for r0, r1, L in runsA:
-        step = max(1, _CHUNK // (L * nnzB))
+        step = max(1, CHUNK // (L * nnzB))
         groups += [(g, min(g + step, r1), L) for g in range(r0, r1, step)]
     if len(groups) * (len(runsB) + 2) > max(256, nnz // 4096):
         return None       # too many small pieces: Python overhead would dominate
@@ -561,6 +559,8 @@ def _stack_minor(slabs, is_array):
     if nnz == 0:
         return S(mx.zeros((n_major + 1,), idx), mx.zeros((0,), idx),
                  mx.zeros((0,), dt), shape, **flags)
+    if nb * (n_major + 1) <= _HOST_PLAN_MAX:
+        return _stack_minor_chunked(slabs, S, n_major, nnz, idx, dt, shape, flags)
     wide = mx.int64 if nnz + nb * (n_major + 1) > np.iinfo(np.int32).max else mx.int32
     ptrs = mx.stack([s.indptr.astype(wide) for s in slabs])          # (nb, n_major+1)
     counts = ptrs[:, 1:] - ptrs[:, :-1]                                # (nb, n_major)
@@ -579,6 +579,67 @@ def _stack_minor(slabs, is_array):
     with value_stream(dt):
         data = take(mx.concatenate([_same(s.data, dt) for s in slabs]), src)
     return S(out_indptr.astype(idx), indices, data, shape, **flags)
+
+
+_HOST_PLAN_MAX = 1 << 24   # (blocks x slices) whose copy plan is made on the host
+
+
+def _stack_minor_chunked(slabs, S, n_major, nnz, idx, dt, shape, flags):
+    """_stack_minor by groups of output slices, each about CHUNK entries: a group's
+    part of every block is concatenated (block order) and gathered into (slice,
+    block) order in the cache, then copied into the outputs, which are allocated
+    (page-faulted) once. The gather positions come from the indptr arrays, read
+    on the host (zero-copy), where NumPy computes the plan."""
+    minor_axis = 1 - S.major_axis
+    nb = len(slabs)
+    ptrs = np.stack([np.asarray(s.indptr).astype(np.int64) for s in slabs])
+    counts = np.diff(ptrs, axis=1)                             # (nb, n_major)
+    out_ptr = np.zeros(n_major + 1, np.int64)
+    np.cumsum(counts.sum(axis=0), out=out_ptr[1:])
+    offsets = np.cumsum([0] + [s.shape[minor_axis] for s in slabs])[:-1]
+    side = side_stream()
+    with mx.stream(side):
+        indptr = mx.array(out_ptr.astype(mx_np_index(idx)))
+        indices = mx.zeros((nnz,), idx)
+    with value_stream(dt):
+        data = mx.zeros((nnz,), dt)
+    # groups of slices [r0, r1) holding about CHUNK entries each
+    cuts = np.searchsorted(out_ptr, np.arange(0, nnz, CHUNK), side="right") - 1
+    bounds = np.unique(np.concatenate([cuts, [n_major]]))
+    for r0, r1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        lo, hi = int(out_ptr[r0]), int(out_ptr[r1])
+        if hi == lo:
+            continue
+        seg = counts[:, r0:r1]                                  # (nb, rows)
+        taken = ptrs[:, r1] - ptrs[:, r0]                       # per block
+        # start of segment (b, r) in the group's block-ordered concatenation
+        src = (np.cumsum(taken) - taken)[:, None] + (ptrs[:, r0:r1] - ptrs[:, r0:r0 + 1])
+        seg_t, src_t = seg.T.reshape(-1), src.T.reshape(-1)     # (r, b) order
+        out_start = np.cumsum(seg_t) - seg_t
+        keep = seg_t > 0                      # non-empty segments: distinct starts
+        starts = mx.array(out_start[keep].astype(np.int32))
+        delta = mx.array((src_t - out_start)[keep].astype(np.int32))
+        shift = mx.array(np.tile(offsets, r1 - r0)[keep].astype(mx_np_index(idx)))
+        parts = [(s, int(ptrs[b, r0]), int(ptrs[b, r1])) for b, s in enumerate(slabs)
+                 if ptrs[b, r1] > ptrs[b, r0]]
+        with value_stream(dt):
+            # each entry's segment (forward fill of the segment ids), then its source
+            n = hi - lo
+            sid = mx.cummax(mx.put_along_axis(
+                mx.zeros((n,), mx.int32), starts,
+                mx.arange(starts.size, dtype=mx.int32), axis=0))
+            g = mx.arange(n, dtype=mx.int32) + take(delta, sid)
+        with mx.stream(side):
+            cat = mx.concatenate([_same(s.indices[a:e], idx) for s, a, e in parts])
+            indices[lo:hi] = take(cat, g) + take(shift, sid)
+        with value_stream(dt):
+            cat = mx.concatenate([_same(s.data[a:e], dt) for s, a, e in parts])
+            data[lo:hi] = take(cat, g)
+    return S(indptr, indices, data, shape, **flags)
+
+
+def mx_np_index(idx):
+    return np.int64 if idx == mx.int64 else np.int32
 
 
 def _same(a, dt):
@@ -624,11 +685,11 @@ def _block_coo(blocks, format, dtype, is_array):
     if present:
         def cat(xs):
             return mx.concatenate(xs) if len(xs) > 1 else mx.array(xs[0])
-        with mx.stream(side_stream()):   # rows in parallel with columns and values
+        with mx.stream(side_stream()):   # coordinates in parallel with the values
             row = cat([s.row.astype(idx) + int(row_off[i]) if row_off[i]
                        else s.row.astype(idx) for i, _, s in present])
-        col = cat([s.col.astype(idx) + int(col_off[j]) if col_off[j] else s.col.astype(idx)
-                   for _, j, s in present])
+            col = cat([s.col.astype(idx) + int(col_off[j]) if col_off[j]
+                       else s.col.astype(idx) for _, j, s in present])
         with value_stream(dt):
             data = cat([_same(s.data, dt) for _, _, s in present])
         s = COO(row, col, data, shape)

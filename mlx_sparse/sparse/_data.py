@@ -93,13 +93,13 @@ def elementwise(np_f, data, mx_f, *args):
     return asmx(out.astype(np.complex64) if out.dtype == np.complex128 else out, dt)
 
 
-def _sign(a, dt):
+def _sign(a):
     # MLX's sign(nan) is 0; NumPy's is nan
-    return mx.where(mx.isnan(a), a, mx.sign(a)) if mx.issubdtype(dt, mx.inexact) else mx.sign(a)
+    return mx.where(mx.isnan(a), a, mx.sign(a)) if _inexact(a.dtype) else mx.sign(a)
 
 
-# NumPy function -> MLX function (None: MLX lacks it for that dtype; NumPy on the
-# host). Every one has f(0) == 0, so only stored values change.
+# NumPy function -> MLX function; every one has f(0) == 0, so only stored values
+# change.
 _UFUNCS = {
     "sqrt": (np.sqrt, mx.sqrt), "sin": (np.sin, mx.sin), "tan": (np.tan, mx.tan),
     "arcsin": (np.arcsin, mx.arcsin), "arctan": (np.arctan, mx.arctan),
@@ -109,7 +109,7 @@ _UFUNCS = {
     "deg2rad": (np.deg2rad, mx.radians), "rad2deg": (np.rad2deg, mx.degrees),
     "floor": (np.floor, mx.floor), "ceil": (np.ceil, mx.ceil),
     "trunc": (np.trunc, lambda a: mx.where(a < 0, mx.ceil(a), mx.floor(a))),
-    "rint": (np.rint, mx.round), "sign": (np.sign, None),
+    "rint": (np.rint, mx.round), "sign": (np.sign, _sign),
 }
 _MX_LACKS = {"expm1": (mx.complex64,)}  # MLX has no complex expm1
 
@@ -123,10 +123,7 @@ def _make_ufunc(name):
         if dt == data.dtype and not mx.issubdtype(dt, mx.inexact) and name in (
                 "floor", "ceil", "trunc", "rint"):
             return self._with_data(data)  # identity on integers, as NumPy
-        if name == "sign":
-            f = _sign
-        else:
-            f = None if dt in _MX_LACKS.get(name, ()) else (lambda a, dt: mx_f(a))
+        f = None if dt in _MX_LACKS.get(name, ()) else (lambda a, dt: mx_f(a))
         return self._with_data(elementwise(np_f, data, f))
 
     method.__name__ = name
@@ -233,11 +230,12 @@ class _minmax_mixin:
         if axis is None:
             if M * N == 0:
                 raise ValueError("zero-size array to reduction operation")
-            if self.nnz == 0:
-                return mx.zeros((), self._s.data.dtype)
-            data = self._deduped_data()
+            A = self if self.format in ("coo", "csr", "csc") else self.tocsr()
+            if A.nnz == 0:
+                return mx.zeros((), A._s.data.dtype)
+            data = A._deduped_data()
             m = _slice_extremes(mx.array([0, data.size]), data, 1, kind, nan_aware)[0]
-            if not explicit and self.nnz != M * N:
+            if not explicit and A.nnz != M * N:
                 m = _with_zero(m, kind, nan_aware)
             return m
         if self.shape[axis] == 0:

@@ -72,8 +72,7 @@ def isintlike(x):
 def isscalarlike(x):
     if isinstance(x, (mx.array, np.ndarray)):  # 0-d arrays are scalars (SciPy)
         return x.ndim == 0
-    return np.isscalar(x) or (np.ndim(x) == 0 and not hasattr(x, "__len__")
-                              and not _is_sparse_like(x))
+    return np.isscalar(x)
 
 
 def _is_sparse_like(x):

@@ -7,17 +7,19 @@ GCROT for solving nonsymmetric linear systems", SIAM J. Sci. Comput. 32(3), 2010
 E. de Sturler, "Truncation strategies for optimal Krylov subspace methods", SIAM J.
 Numer. Anal. 36(3), 1999 (the 'smallest' truncation).
 
-Where the work happens: every basis vector (V, Z, the recycled C and U), matvec,
-preconditioner solve and Gram-Schmidt dot/axpy is an MLX op on the solver's device;
+Where the work happens: every vector (V, Z, the recycled C and U) is an mx.array on
+the solver's device and every matvec / preconditioner solve an MLX product there;
 the Hessenberg matrix, kept as a QR factorization updated one column at a time, its
-least-squares solve and the small truncation SVD are host work of size m.
+least-squares solve and the small truncation SVD are host work of size m. The
+Arnoldi basis is ``_gmres._make_basis``'s: lazy MLX modified Gram-Schmidt on a GPU,
+BLAS on the buffer's zero-copy view on the CPU stream.
 
-Host reads: ``_fgmres`` builds ``check_every`` Arnoldi columns lazily and reads their
-coefficients (projections on C, Hessenberg column, norms) in one small array; the
-host updates the QR factorization column by column and stops exactly where checking
-every column would (later columns are discarded). The outer loop reads ||r|| and
-||c|| once per outer iteration. Re-orthogonalizing a user-supplied CU at the start of
-a call (pivoted QR of C) is done once on the host.
+Host reads: on a GPU ``_fgmres`` builds ``check_every`` Arnoldi columns lazily and
+reads their coefficients (projections on C, Hessenberg column, norms) in one small
+array; the host updates the QR factorization column by column and stops exactly
+where checking every column would (later columns are discarded). The outer loop
+reads ||r|| and ||c|| once per outer iteration. Re-orthogonalizing a user-supplied
+CU at the start of a call (pivoted QR of C) is done once on the host.
 """
 import mlx.core as mx
 import numpy as np
@@ -84,7 +86,7 @@ def _fgmres(matvec, v0, m, atol, lpsolve=None, rpsolve=None, cs=(), outer_v=(),
     j = -1
     done = False
     while not done and j + 1 < m:
-        k = min(get_check_every(dev), m - (j + 1))
+        k = min(V.batch, m - (j + 1))
         for c in V.extend(k, next_w, extra=cs):
             j += 1
             w_norm = abs(c[0])

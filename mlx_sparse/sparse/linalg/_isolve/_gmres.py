@@ -4,24 +4,33 @@ inner/outer tolerance control, iteration counting and info codes).
 
 Algorithm: Y. Saad and M. H. Schultz, "GMRES: A generalized minimal residual
 algorithm for solving nonsymmetric linear systems", SIAM J. Sci. Stat. Comput. 7(3),
-1986; left preconditioning; modified Gram-Schmidt Arnoldi; Givens rotations of the
-Hessenberg matrix; the adaptive inner tolerance of gh-8400 in SciPy.
+1986; left preconditioning; Arnoldi with Gram-Schmidt orthogonalization; Givens
+rotations of the Hessenberg matrix; the adaptive inner tolerance of gh-8400 in SciPy.
 
 Where the work happens
 ----------------------
-The Krylov basis V (restart + 1 vectors of length n), every matvec, preconditioner
-solve and Gram-Schmidt dot/axpy are MLX ops on the solver's device; the Hessenberg
+Every matvec and preconditioner solve takes and returns mx.arrays on the solver's
+device (float64/complex data of float64 precision: the CPU stream). The Hessenberg
 matrix, its Givens rotations and the small triangular solve (O(restart^2) numbers)
-are host NumPy work.
+are host NumPy work. The Krylov basis has two implementations (``_make_basis``):
 
-Host reads: one small array per ``check_every`` Arnoldi columns
-(``utils.get_check_every``: 1 on the CPU, 8 on a GPU). The Arnoldi process itself
-does not need the host (its normalization uses the norm as an MLX scalar), so a batch
-of columns is built lazily and its Hessenberg entries (h_0..h_j, ||w|| before and
-after orthogonalization) come back in one read; the host then applies the rotations
-column by column and stops exactly where SciPy would (columns built past that point
-are discarded: at most check_every - 1 wasted matvecs per solve). Each restart adds
-one read of ||b - A x||, as SciPy's outer test.
+- GPU streams (``_DeviceBasis``): the basis is a list of mx.arrays and modified
+  Gram-Schmidt (SciPy's variant) runs as lazy MLX ops. Host reads: one small array
+  per ``check_every`` Arnoldi columns (``utils.get_check_every``: 8 on a GPU). The
+  Arnoldi process needs no host value (each normalization uses the norm as an MLX
+  scalar), so a batch of columns is built lazily and its Hessenberg entries
+  (h_0..h_j, ||w|| before and after orthogonalization) come back in one read; the
+  host then applies the rotations column by column and stops exactly where SciPy
+  does (columns built past that point are discarded: at most check_every - 1
+  wasted matvecs per solve).
+- The CPU stream (``_HostBasis``): the basis is one mx.array buffer orthogonalized
+  in place through its zero-copy NumPy view with BLAS-2 classical Gram-Schmidt
+  (reorthogonalized when needed); MLX's CPU reductions and float64 matrix-vector
+  products are an order of magnitude slower than BLAS, and a host "read" costs
+  nothing there, so each column's coefficients are host numbers at once.
+
+Each restart adds one read of ||b - A x|| (SciPy's outer test), which also
+evaluates x.
 """
 import warnings
 
@@ -82,6 +91,7 @@ class _DeviceBasis:
     def __init__(self, v0, capacity, batch):
         self.vs = [v0]
         self.dtype = v0.dtype
+        self.batch = batch  # columns built per host read
 
     def reset(self, v0):
         self.vs = [v0]
@@ -137,23 +147,25 @@ class _HostBasis:
     """CPU-stream Krylov basis: one mx.array buffer of shape (capacity, n), written
     in place through its zero-copy NumPy view, with Gram-Schmidt done by BLAS
     calls on that view (MLX's CPU reductions and float64 matrix-vector products
-    are much slower; see ``extend`` for the Gram-Schmidt variant). Vectors handed out (``self[j]``) are mx.arrays reading the
-    buffer; a row is only written after every product that read it was evaluated.
+    are much slower; see ``extend`` for the Gram-Schmidt variant). Vectors handed
+    out (``self[j]``) are mx.arrays reading the buffer; a row is only written after
+    every product that read it was evaluated.
     Host reads cost nothing on the CPU: each column's coefficients are exact host
     numbers at once."""
 
     def __init__(self, v0, capacity, batch=None, pooled=False):
         from scipy.linalg import get_blas_funcs
         self.dtype = v0.dtype
+        self.batch = 1  # host numbers come at once: building ahead only wastes work
         ndt = MX_TO_NP[v0.dtype]
         n = int(v0.shape[0])
         key = (ndt, capacity, n)
         self.pool_key = key if pooled else None
+        buf = None
         if pooled and _POOL.get("key") == key:
-            self.buf = _POOL.pop("buf")  # taken: a nested solve allocates its own
+            buf = _POOL.pop("buf", None)  # taken: a nested solve allocates its own
             _POOL.clear()
-        else:
-            self.buf = mx.zeros((capacity, n), dtype=v0.dtype)
+        self.buf = buf if buf is not None else mx.zeros((capacity, n), dtype=v0.dtype)
         mx.eval(self.buf, v0)
         self.V = np.asarray(self.buf)
         assert self.V.flags.writeable and self.V.flags.c_contiguous
@@ -208,7 +220,8 @@ class _HostBasis:
             h = np.zeros(j + 1, dtype=self.V.dtype)
             Vt = Vk.T  # (n, j + 1), Fortran-ordered: BLAS reads V in place
             for _ in range(2):
-                g = self.gemv(1.0, Vt, row, trans=2 if cplx else 1)  # V^H row
+                # V^H row (NumPy's real product streams V faster than gemv_t)
+                g = self.gemv(1.0, Vt, row, trans=2) if cplx else Vk @ row
                 upd = self.gemv(-1.0, Vt, g, beta=1.0, y=row, overwrite_y=True)
                 if upd is not row:  # (f2py copied instead of updating in place)
                     row[...] = upd
@@ -219,8 +232,8 @@ class _HostBasis:
                 before = hn
             coefs.extend(h)
             coefs.append(hn)
-            with np.errstate(divide="ignore", over="ignore"):
-                inv = 1.0 / hn
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                inv = np.float64(1.0) / np.float64(hn)
             if np.isfinite(inv):
                 row *= inv
             self.size = j + 2
@@ -330,7 +343,7 @@ def gmres(A, b, x0=None, *, rtol=1e-5, atol=0., restart=None, maxiter=None, M=No
             col = -1
             while not stop and col + 1 < restart:
                 # Build a batch of columns, read their coefficients once.
-                k = min(batch, restart - (col + 1))
+                k = min(V.batch, restart - (col + 1))
                 if callback_type == "legacy":
                     k = max(1, min(k, maxiter - inner_iter))
                 for c in V.extend(k, next_w):

@@ -10,8 +10,9 @@ converged (info 0), breakdowns (info -10, -11, ...), otherwise info = maxiter.
 """
 import mlx.core as mx
 
-from .utils import (CONVERGED, LinearOperator, aslinearoperator, dot, eps, flag_where, get_atol_rtol,
-                    iterate, make_system, norm, solver_device)
+from .utils import (CONVERGED, IdentityOperator, LinearOperator, aslinearoperator,
+                    dot, eps, flag_where, get_atol_rtol, iterate, make_system, norm,
+                    solver_device)
 
 __all__ = ["bicg", "bicgstab", "cg", "cgs", "qmr"]
 
@@ -54,37 +55,47 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
     if r is None:
         return b, 0
     matvec, psolve = A.matvec, M.matvec
+    # Without a preconditioner z = r, and r.z is the r.r the norm test already
+    # summed: reuse it (the same reduction of the same data, so the same value).
+    plain = isinstance(M, IdentityOperator)
 
     def step(state, it):
-        x, r, p, rho_prev, rnorm = state
-        flag = flag_where((rnorm < atol, CONVERGED))
-        z = psolve(r)
-        if it == 0:
-            rho, p = dot(r, z), z
+        x, r, p, rho_prev, rr = state
+        flag = flag_where((mx.sqrt(rr) < atol, CONVERGED))
+        if plain:
+            z, rho = r, rr
         else:
-            rho, p = _cg_direction(r, z, p, rho_prev)
+            z = psolve(r)
+            rho = dot(r, z)
+        p = z if it == 0 else _cg_direction(z, p, rho, rho_prev)
         q = matvec(p)
-        x_new, r, rnorm = _cg_update(x, r, p, q, rho)
-        return (x_new, r, p, rho, rnorm), flag, x
+        x_new, r, rr = _cg_update(x, r, p, q, rho)
+        return (x_new, r, p, rho, rr), flag, x
 
     with mx.stream(dev):
-        rnorm0 = norm(r)
-    return _solve(step, (x, r, None, None, rnorm0), maxiter, callback, dev)
+        rr0 = _sumsq(r)
+    return _solve(step, (x, r, None, None, rr0), maxiter, callback, dev)
 
 
 # cg's vector updates, compiled so MLX fuses the elementwise passes (fewer sweeps
 # over memory per iteration); same operations, in SciPy's order.
 @mx.compile
-def _cg_direction(r, z, p, rho_prev):
-    rho = dot(r, z)
-    return rho, p * (rho / rho_prev) + z
+def _cg_direction(z, p, rho, rho_prev):
+    return p * (rho / rho_prev) + z
 
 
 @mx.compile
 def _cg_update(x, r, p, q, rho):
     alpha = rho / dot(p, q)
     r = r - alpha * q
-    return x + alpha * p, r, norm(r)
+    return x + alpha * p, r, _sumsq(r)
+
+
+def _sumsq(r):
+    """r.r (real): the squared 2-norm, the same value norm() squares."""
+    if r.dtype == mx.complex64:
+        return mx.sum(mx.real(r) ** 2 + mx.imag(r) ** 2)
+    return mx.sum(r * r)
 
 
 def bicg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None):

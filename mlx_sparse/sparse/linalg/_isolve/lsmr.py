@@ -20,7 +20,8 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from .lsqr import _STOP_REASONS, _lsq_setup, _np_dtype, _read, _result_dtype, _sym_ortho
+from .lsqr import (_STOP_REASONS, _cast, _lsq_setup, _np_dtype, _read, _result_dtype,
+                   _sym_ortho)
 from .utils import norm, real_dtype
 
 __all__ = ["lsmr"]
@@ -113,7 +114,7 @@ def lsmr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
         normar = alpha * beta
 
         def result(xv):
-            return (xv.astype(xdt) if xv.dtype != xdt else xv, istop, itn, normr,
+            return (_cast(xv, xdt), istop, itn, normr,
                     normar, normA, condA, normx)
 
         if normar == 0:
@@ -157,7 +158,6 @@ def lsmr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
                          or test3 <= 1.1 * ctol or test2 <= 1.1 * atol
                          or test1 <= 1.1 * rtol or stop != 0):
                 x0v = x_prev[0].item()
-                x0v = complex(x0v) if isinstance(x0v, complex) else float(x0v)
                 print(f"{it:6d} {x0v:12.5e} {nr:10.3e} {nar:10.3e} {test1:10.1e} "
                       f"{test2:8.1e} {nA:8.1e} {cA:8.1e}")
             return stop
@@ -229,9 +229,10 @@ def lsmr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
             normA = math.sqrt(normA2)
             normA2 = normA2 + alpha * alpha
             maxrbar = max(maxrbar, rhobarold)
-            if itn > 1:
-                minrbar = min(minrbar, rhobarold)
-            condA = max(maxrbar, rhotemp) / min(minrbar, rhotemp)
+            with np.errstate(over="ignore"):  # 1e100 vs float32 scalars
+                if itn > 1:
+                    minrbar = min(minrbar, rhobarold)
+                condA = max(maxrbar, rhotemp) / min(minrbar, rhotemp)
             normar = abs(zetabar)
 
             pending = (itn, normr, normar, normA, condA)

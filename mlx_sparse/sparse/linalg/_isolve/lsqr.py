@@ -103,6 +103,12 @@ def _result_dtype(base, wdt):
     return NP_TO_MX[rt]
 
 
+def _cast(a, dt):
+    """a as dtype dt, computed on dt's device (float64 results of a float32 GPU
+    solve are made on the CPU stream)."""
+    return a if a.dtype == dt else a.astype(dt, stream=device_for(dt))
+
+
 def _read(*scalars):
     """One host read of several lazy real MLX scalars, as NumPy scalars of their
     precision (so host recurrences of a float32 problem round as SciPy's do)."""
@@ -146,7 +152,8 @@ def lsqr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
     if show:
         print()
         print("LSQR: least-squares solution of A x = b")
-        print(f"A has {m} rows and {n} columns; damp = {damp:.14e}, calc_var = {calc_var}")
+        print(f"A has {m} rows and {n} columns; damp = {damp:.14e}, "
+              f"calc_var = {calc_var}")
         print(f"atol = {atol:.2e}, btol = {btol:.2e}, conlim = {conlim:.2e}, "
               f"iter_lim = {iter_lim}")
 
@@ -182,9 +189,8 @@ def lsqr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
         arnorm = alfa * beta
 
         def result():
-            xs = x.astype(xdt) if x.dtype != xdt else x
-            vs = var.astype(var_dt) if var.dtype != var_dt else var
-            return (xs, istop, itn, r1norm, r2norm, anorm, acond, arnorm, xnorm, vs)
+            return (_cast(x, xdt), istop, itn, r1norm, r2norm, anorm, acond, arnorm,
+                    xnorm, _cast(var, var_dt))
 
         if arnorm == 0:
             if show:
@@ -291,7 +297,7 @@ def lsqr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
             if show and (n <= 40 or itn <= 10 or itn >= iter_lim - 10
                          or test3 <= 2 * ctol or test2 <= 10 * atol
                          or test1 <= 10 * rtol or istop != 0):
-                x0v = complex(x[0].item()) if x.dtype == mx.complex64 else float(x[0].item())
+                x0v = x[0].item()
                 print(f"{itn:6d} {x0v:12.5e} {r1norm:10.3e} {r2norm:10.3e} "
                       f"{test1:10.1e} {test2:8.1e} {anorm:8.1e} {acond:8.1e}")
             if istop != 0:

@@ -1,0 +1,79 @@
+// Binding of the C++ conjugate-gradient loop (cg.hpp): float32 and float64.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "bindings.hpp"
+#include "cg.hpp"
+#include "products.hpp"
+
+namespace py = pybind11;
+namespace ms = mlx_sparse;
+
+namespace {
+
+using namespace mlx_sparse::bind;
+
+py::tuple bind_cg(const py::array& indptr, const py::array& indices, const py::array& data, const py::array& b,
+                  const py::array& x0, double atol, int64_t maxiter, const py::object& diag_inv,
+                  const std::string& vtype) {
+  if (vtype != "float32" && vtype != "float64")
+    throw py::type_error("cg: vtype must be float32 or float64, got '" + vtype + "'");
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  const size_t n = args.n_major;
+  check_values(b, info, "b", 1);
+  check_values(x0, info, "x0", 1);
+  if (static_cast<size_t>(b.size()) != n || static_cast<size_t>(x0.size()) != n)
+    throw py::value_error("cg: b and x0 must have length n = " + std::to_string(n));
+  py::array dinv;
+  if (!diag_inv.is_none()) {
+    dinv = py::array::ensure(diag_inv);
+    if (!dinv) throw py::type_error("cg: diag_inv must be an array or None");
+    check_values(dinv, info, "diag_inv", 1);
+    if (static_cast<size_t>(dinv.size()) != n) throw py::value_error("cg: diag_inv must have length n");
+  }
+  const size_t iters = nonnegative(maxiter, "maxiter");
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename std::decay_t<decltype(itag)>::type;
+    auto solve = [&](auto vtag) {
+      using V = typename std::decay_t<decltype(vtag)>::type;
+      ms::Buffer<V> x(n);
+      ms::CgResult res;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), n, args.capacity);
+        ms::check_minor_indices(ptr<I>(indices), static_cast<size_t>(ptr<I>(indptr)[n]), n, threads, "cg");
+        if (n) std::memcpy(x.data(), ptr<V>(x0), n * sizeof(V));
+        ms::CgSolver<V, I> solver(n, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data),
+                                  dinv ? ptr<V>(dinv) : nullptr, threads);
+        res = solver.solve(ptr<V>(b), x.data(), atol, iters);
+      }
+      return py::make_tuple(to_numpy_1d(std::move(x), value_dtype(info)), res.converged, res.iterations,
+                            res.residual);
+    };
+    if (vtype == "float32") return solve(ms::Type<float>{});
+    return solve(ms::Type<double>{});
+  });
+}
+
+}  // namespace
+
+namespace mlx_sparse {
+namespace bind {
+
+void register_cg(py::module_& m) {
+  m.def("cg", &bind_cg, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("b"), py::arg("x0"),
+        py::arg("atol"), py::arg("maxiter"), py::arg("diag_inv"), py::arg("vtype"),
+        "Conjugate gradients on the square CSR matrix (scipy.sparse.linalg.cg's iteration): from x0, "
+        "stops when |r| < atol (absolute; the caller folds rtol * |b| in) or after maxiter iterations. "
+        "diag_inv: None or 1 / diag(A) for Jacobi preconditioning. float32/float64 only. Returns (x, "
+        "converged, iterations, |r|).");
+}
+
+}  // namespace bind
+}  // namespace mlx_sparse
