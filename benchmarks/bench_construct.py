@@ -7,10 +7,12 @@ namespace).
 Cases: kron of two 2000x2000 tridiagonal matrices (36M output entries), vstack /
 hstack of 100 blocks totalling 10M entries, diags with 5 offsets at n = 10M.
 SciPy and mlx_sparse are timed interleaved (one call of each per round, the order
-alternating between rounds, after one warm-up call of each), so a change in machine
+rotating between rounds, after one warm-up call of each), so a change in machine
 load hits both alike. Prints median times, effective GB/s (output bytes written +
 input bytes read) against the copy bandwidth measured in the same run, and the
 speed-up over SciPy: the ratio of the medians and the median of the per-round ratios.
+Also timed in the same rounds: "outputs alloc", mx.zeros of buffers of the result's
+sizes and dtypes, the cost of merely allocating and writing the outputs once in MLX.
 
 --cache-limit-gb sets mx.set_cache_limit: MLX's CPU allocator keeps freed buffers
 only up to that limit (32 MB by default on this build), so every large output of
@@ -59,24 +61,32 @@ def blocks_csr(lib, nblocks, n, nnz_each, shape_axis, seed=0):
     return out
 
 
-def interleaved_ms(f_s, f_o, repeat):
-    """Median ms of SciPy's f_s and our f_o timed in alternating order, one call of
-    each per round (after a warm-up call of each), and the median per-round ratio."""
+def interleaved_ms(fns, repeat):
+    """Median ms of each of fns (SciPy's, ours, ...) timed in rotating order, one
+    call of each per round after a warm-up call of each, and the median per-round
+    ratio of the first to the second."""
     def once(f):
         t0 = time.perf_counter()
         _eval(f())
         return (time.perf_counter() - t0) * 1e3
-    once(f_s), once(f_o)
-    ts, to = [], []
+    for f in fns:
+        once(f)
+    times = [[] for _ in fns]
     for r in range(repeat):
-        if r % 2:
-            to.append(once(f_o))
-            ts.append(once(f_s))
-        else:
-            ts.append(once(f_s))
-            to.append(once(f_o))
-    ratio = statistics.median(s / o for s, o in zip(ts, to))
-    return statistics.median(ts), statistics.median(to), ratio
+        order = list(range(len(fns)))
+        order = order[r % len(order):] + order[:r % len(order)]
+        for i in order:
+            times[i].append(once(fns[i]))
+    ratio = statistics.median(s / o for s, o in zip(times[0], times[1]))
+    return [statistics.median(t) for t in times], ratio
+
+
+def output_floor(result):
+    """A function allocating and writing (mx.zeros) MLX buffers of the sizes and
+    dtypes of result's storage: the least any MLX-built result of that size costs
+    with the allocator as configured."""
+    specs = [(v.shape, v.dtype) for v in vars(result._s).values() if isinstance(v, mx.array)]
+    return lambda: tuple(mx.zeros(shape, dt) for shape, dt in specs)
 
 
 def main():
@@ -143,17 +153,21 @@ def main():
     if args.only:
         cases = [c for c in cases if any(o in c[0] for o in args.only)]
     # correctness spot check before timing
+    floors = []
     for name, f_s, f_o, _ in cases:
         a, b = f_o(), f_s()
         assert a.format == b.format and a.nnz == b.nnz and a.shape == b.shape, name
+        floors.append(output_floor(a))
+        del a, b
 
     bw = copy_bandwidth_gbs()
     rows = []
-    for name, f_s, f_o, nbytes in cases:
-        t_s, t_o, ratio = interleaved_ms(f_s, f_o, args.repeat)
+    for (name, f_s, f_o, nbytes), floor in zip(cases, floors):
+        (t_s, t_o, t_f), ratio = interleaved_ms((f_s, f_o, floor), args.repeat)
         gbs = nbytes / (t_o * 1e-3) / 1e9
         rows.append((name, f"{t_s:.1f}", f"{t_o:.1f}", f"{gbs:.2f}",
-                     f"{100 * gbs / bw:.0f}%", f"{t_s / t_o:.2f}x", f"{ratio:.2f}x"))
+                     f"{100 * gbs / bw:.0f}%", f"{t_s / t_o:.2f}x", f"{ratio:.2f}x",
+                     f"{t_f:.1f}", f"{t_s / t_f:.2f}x"))
     threads = native_impl._native.num_threads() if native_impl.AVAILABLE and hasattr(
         native_impl._native, "num_threads") else 0
     limit = mx.set_cache_limit(0)
@@ -164,7 +178,11 @@ def main():
           f"copy bandwidth {bw:.1f} GB/s, load average {os.getloadavg()[0]:.1f}, "
           f"{args.repeat} interleaved rounds")
     print(table(rows, ("operation", "SciPy ms", "mlx_sparse ms", "GB/s", "of copy",
-                       "speed-up (medians)", "median of ratios")))
+                       "speed-up (medians)", "median of ratios", "outputs alloc ms",
+                       "SciPy / alloc")))
+    print("outputs alloc: mx.zeros of the result's buffers alone (allocation, page "
+          "faults, one write); SciPy / alloc bounds the speed-up any MLX-built result "
+          "can reach with the allocator as configured.")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,16 @@
 """Start-up cost of the GPU kernels on MLX's CUDA backend: the first SpMV of a new
-process, with an empty kernel cache (every kernel compiled by NVRTC) and again with the
-cache the first process left on disk.
+process, with empty kernel caches and again with the caches the first process left.
 
     python benchmarks/gpu_coldstart.py [--json F]
 
-How the cache works (MLX 0.32, mlx/backend/cuda/jit_module.cpp): every kernel module
-MLX compiles with NVRTC, its own and those of mx.fast.cuda_kernel, is written to
-$MLX_PTX_CACHE_DIR (default: $TMPDIR/mlx/<mlx version>/ptx) as <module>.ptx (a cubin
-for the GPU's arch) + <module>.txt (kernel names), and a later process loads it from
-there instead of compiling. A custom kernel's module is named after the kernel name
-and its template arguments; mlx_sparse puts a digest of the kernel text into the name,
-so an edited kernel never loads a stale entry.
+Two ways of building the kernels, each run in two fresh processes sharing one cache
+folder:
+* mx.fast.cuda_kernel (the default): MLX compiles every kernel with NVRTC in each new
+  process. MLX 0.32's on-disk module cache ($MLX_PTX_CACHE_DIR) is not used for custom
+  kernels (its JIT takes a use_disk_cache flag; measured on an H200, 2026-11-29: the
+  folder stayed empty and the second process compiled again, ~1.3 s per kernel).
+* MLX_SPARSE_CUDA_PRECOMPILED=1: standalone kernels compiled once to PTX, kept in
+  $MLX_SPARSE_KERNEL_CACHE, run by mx.fast.precompiled_cuda_kernel (gpu_impl.py).
 
 Each measurement is a fresh Python process (the cache folder set through
 MLX_PTX_CACHE_DIR): import, one SpMV per SpMV kernel family (merge path: 3 kernels;
@@ -54,8 +54,9 @@ print(json.dumps(res))
 """
 
 
-def run(cache, root):
-    env = dict(os.environ, MLX_PTX_CACHE_DIR=cache, PYTHONUNBUFFERED="1")
+def run(cache, root, precompiled=False):
+    env = dict(os.environ, MLX_PTX_CACHE_DIR=cache, MLX_SPARSE_KERNEL_CACHE=cache,
+               MLX_SPARSE_CUDA_PRECOMPILED="1" if precompiled else "0", PYTHONUNBUFFERED="1")
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", CHILD, root], env=env, capture_output=True,
                          text=True)
@@ -72,22 +73,26 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    cache = tempfile.mkdtemp(prefix="mlxs_ptx_")
-    rows = {"empty cache": run(cache, root)}
-    files = sorted(os.listdir(cache))
-    rows["cache on disk"] = run(cache, root)
-    ours = [f for f in files if f.startswith("custom_kernel_mlxs_") and f.endswith(".ptx")]
-    size = sum(os.path.getsize(os.path.join(cache, f)) for f in files)
-    keys = [k for k in rows["empty cache"] if k != "import_s"]
-    print(f"kernel cache {cache}: {len(files)} files, {size / 1e6:.1f} MB; "
-          f"mlx_sparse modules: {len(ours)}")
-    print(f"{'process':14s} {'import s':>9s} " + " ".join(f"{k:>16s}" for k in keys))
+    rows, files = {}, {}
+    for label, pre in (("cuda_kernel", False), ("precompiled", True)):
+        cache = tempfile.mkdtemp(prefix="mlxs_ptx_")
+        try:
+            rows[f"{label}, empty cache"] = run(cache, root, pre)
+            rows[f"{label}, cache on disk"] = run(cache, root, pre)
+        except SystemExit as e:  # report the other way's figures anyway
+            print(f"{label}: {e}")
+            continue
+        found = [os.path.join(d, f) for d, _, fs in os.walk(cache) for f in fs]
+        files[label] = dict(n=len(found), bytes=sum(os.path.getsize(f) for f in found))
+        print(f"{label}: cache {cache}: {len(found)} files, "
+              f"{files[label]['bytes'] / 1e6:.2f} MB")
+    keys = ["import_s"] + [f"{k}_{c}_s" for k in ("merge", "warp") for c in ("first", "second")]
+    print(f"{'process':28s} " + " ".join(f"{k:>15s}" for k in keys + ["process_wall_s"]))
     for name, r in rows.items():
-        print(f"{name:14s} {r['import_s']:9.3f} " + " ".join(f"{r[k]:16.4f}" for k in keys))
+        print(f"{name:28s} " + " ".join(f"{r[k]:15.4f}" for k in keys + ["process_wall_s"]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(rows=rows, cache_files=len(files), cache_bytes=size,
-                           our_modules=ours), f, indent=1)
+            json.dump(dict(rows=rows, cache_files=files), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ struct BinOpTag {
   static constexpr ms::BinOp value = Op;
 };
 
-// f(BinOpTag<op>{}) for the runtime op.
+// f(BinOpTag<op>{}) for the arithmetic ops; all comparisons go to BinOpTag<ne> (they share
+// one instantiation, see CompareFn).
 template <class F>
 decltype(auto) dispatch_binop(ms::BinOp op, F&& f) {
   switch (op) {
@@ -31,11 +32,7 @@ decltype(auto) dispatch_binop(ms::BinOp op, F&& f) {
     case ms::BinOp::mul: return f(BinOpTag<ms::BinOp::mul>{});
     case ms::BinOp::maximum: return f(BinOpTag<ms::BinOp::maximum>{});
     case ms::BinOp::minimum: return f(BinOpTag<ms::BinOp::minimum>{});
-    case ms::BinOp::ne: return f(BinOpTag<ms::BinOp::ne>{});
-    case ms::BinOp::lt: return f(BinOpTag<ms::BinOp::lt>{});
-    case ms::BinOp::gt: return f(BinOpTag<ms::BinOp::gt>{});
-    case ms::BinOp::le: return f(BinOpTag<ms::BinOp::le>{});
-    default: return f(BinOpTag<ms::BinOp::ge>{});
+    default: return f(BinOpTag<ms::BinOp::ne>{});
   }
 }
 
@@ -68,18 +65,22 @@ py::tuple bind_compressed_binop(const std::string& op_name, int64_t n_major, int
       using V = typename std::decay_t<decltype(vtag)>::type;
       return dispatch_binop(op, [&](auto otag) -> py::tuple {
         constexpr ms::BinOp Op = std::decay_t<decltype(otag)>::value;
-        if constexpr (ms::is_complex<V>::value && (Op == ms::BinOp::maximum || Op == ms::BinOp::minimum ||
-                                                   Op == ms::BinOp::lt || Op == ms::BinOp::gt ||
-                                                   Op == ms::BinOp::le || Op == ms::BinOp::ge)) {
+        if constexpr (ms::is_complex<V>::value && (Op == ms::BinOp::maximum || Op == ms::BinOp::minimum)) {
           throw py::type_error("no ordering for complex values");
         } else {
-          ms::Compressed<typename ms::BinOpFn<Op, V>::Out, I> r;
+          using F = std::conditional_t<Op == ms::BinOp::ne,
+                                       std::conditional_t<ms::is_complex<V>::value, ms::ComplexCompareFn<V>,
+                                                          ms::CompareFn<V>>,
+                                       ms::StaticBinOpFn<Op, V>>;
+          F fn{};
+          if constexpr (Op == ms::BinOp::ne) fn.op = op;
+          ms::Compressed<typename F::Out, I> r;
           {
             py::gil_scoped_release nogil;
             ms::check_indptr(ptr<I>(a_indptr), nM, a.capacity);
             ms::check_indptr(ptr<I>(b_indptr), nM, b.capacity);
-            r = ms::compressed_binop<Op, V, I>(nM, nm, ptr<I>(a_indptr), ptr<I>(a_indices), ptr<V>(a_data),
-                                               ptr<I>(b_indptr), ptr<I>(b_indices), ptr<V>(b_data), threads);
+            r = ms::compressed_binop_fn<F, V, I>(fn, nM, nm, ptr<I>(a_indptr), ptr<I>(a_indices), ptr<V>(a_data),
+                                                 ptr<I>(b_indptr), ptr<I>(b_indices), ptr<V>(b_data), threads);
           }
           return compressed_tuple(std::move(r), out_info);
         }

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "arith.hpp"
@@ -116,12 +117,17 @@ Buffer<V> compressed_matmat(size_t n_major, size_t n_minor, size_t k, const I* i
   parallel_run(T, [&](int t) {
     const size_t r0 = bounds[t], r1 = bounds[t + 1];
     bool ok;
-    switch (k) {
-      case 1: ok = matmat_rows<1>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
-      case 2: ok = matmat_rows<2>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
-      case 4: ok = matmat_rows<4>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
-      case 8: ok = matmat_rows<8>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
-      default: ok = matmat_rows<0>(r0, r1, n_minor, k, indptr, indices, data, X, y);
+    if (k == 1) {
+      ok = matmat_rows<1>(r0, r1, n_minor, k, indptr, indices, data, X, y);
+    } else if constexpr (std::is_floating_point<V>::value) {  // fixed widths: float32/float64 only (compile time)
+      switch (k) {
+        case 2: ok = matmat_rows<2>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
+        case 4: ok = matmat_rows<4>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
+        case 8: ok = matmat_rows<8>(r0, r1, n_minor, k, indptr, indices, data, X, y); break;
+        default: ok = matmat_rows<0>(r0, r1, n_minor, k, indptr, indices, data, X, y);
+      }
+    } else {
+      ok = matmat_rows<0>(r0, r1, n_minor, k, indptr, indices, data, X, y);
     }
     bad[t] = !ok;
   });
@@ -173,8 +179,9 @@ Buffer<V> compressed_matmat_t(size_t n_major, size_t n_minor, size_t k, const I*
       const size_t r0 = blocks[b], r1 = blocks[b + 1];
       if (k == 1)
         ok &= matmat_t_rows<1>(r0, r1, n_minor, k, indptr, indices, data, X, part[b].data());
-      else if (k == 8)
-        ok &= matmat_t_rows<8>(r0, r1, n_minor, k, indptr, indices, data, X, part[b].data());
+      else if (std::is_floating_point<V>::value && k == 8)
+        ok &= matmat_t_rows<std::is_floating_point<V>::value ? 8 : 0>(r0, r1, n_minor, k, indptr, indices, data, X,
+                                                                      part[b].data());
       else
         ok &= matmat_t_rows<0>(r0, r1, n_minor, k, indptr, indices, data, X, part[b].data());
     }
@@ -416,11 +423,41 @@ struct BinOpFn {
 
 // op over the union of the stored positions of two canonical operands (a missing entry is
 // zero); only results that are not zero (comparisons: True) are stored. Canonical output.
-template <BinOp Op, class V, class I>
-Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, size_t n_minor, const I* a_ptr,
-                                                             const I* a_idx, const V* a_val, const I* b_ptr,
-                                                             const I* b_idx, const V* b_val, int max_threads) {
-  using F = BinOpFn<Op, V>;
+// Comparisons (ne, lt, gt, le, ge) share one instantiation, the op a run-time value (an
+// always-taken branch per entry): five times fewer instantiations to compile.
+template <class V>
+struct CompareFn {
+  using Out = bool8;
+  BinOp op;
+  Out apply(V a, V b) const {
+    switch (op) {
+      case BinOp::ne: return BinOpFn<BinOp::ne, V>::apply(a, b);
+      case BinOp::lt: return BinOpFn<BinOp::lt, V>::apply(a, b);
+      case BinOp::gt: return BinOpFn<BinOp::gt, V>::apply(a, b);
+      case BinOp::le: return BinOpFn<BinOp::le, V>::apply(a, b);
+      default: return BinOpFn<BinOp::ge, V>::apply(a, b);
+    }
+  }
+};
+
+// Not for complex values with ordered comparisons (the caller rejects them).
+template <class V>
+struct ComplexCompareFn {
+  using Out = bool8;
+  BinOp op;
+  Out apply(V a, V b) const { return BinOpFn<BinOp::ne, V>::apply(a, b); }
+};
+
+template <BinOp Op, class V>
+struct StaticBinOpFn {
+  using Out = typename BinOpFn<Op, V>::Out;
+  Out apply(V a, V b) const { return BinOpFn<Op, V>::apply(a, b); }
+};
+
+template <class F, class V, class I>
+Compressed<typename F::Out, I> compressed_binop_fn(const F f, size_t n_major, size_t n_minor, const I* a_ptr,
+                                                   const I* a_idx, const V* a_val, const I* b_ptr, const I* b_idx,
+                                                   const V* b_val, int max_threads) {
   using Out = typename F::Out;
   const size_t a_nnz = static_cast<size_t>(a_ptr[n_major]);
   const size_t b_nnz = static_cast<size_t>(b_ptr[n_major]);
@@ -459,7 +496,7 @@ Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, siz
     while (pa < ea && pb < eb) {
       const I ja = a_idx[pa], jb = b_idx[pb];
       const bool take_a = ja <= jb, take_b = jb <= ja;
-      const Out v = F::apply(take_a ? a_val[pa] : zero, take_b ? b_val[pb] : zero);
+      const Out v = f.apply(take_a ? a_val[pa] : zero, take_b ? b_val[pb] : zero);
       out_idx[w] = take_a ? ja : jb;
       out_val[w] = v;
       w += !value_is_zero(v);
@@ -467,13 +504,13 @@ Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, siz
       pb += take_b;
     }
     for (; pa < ea; ++pa) {
-      const Out v = F::apply(a_val[pa], zero);
+      const Out v = f.apply(a_val[pa], zero);
       out_idx[w] = a_idx[pa];
       out_val[w] = v;
       w += !value_is_zero(v);
     }
     for (; pb < eb; ++pb) {
-      const Out v = F::apply(zero, b_val[pb]);
+      const Out v = f.apply(zero, b_val[pb]);
       out_idx[w] = b_idx[pb];
       out_val[w] = v;
       w += !value_is_zero(v);
@@ -482,6 +519,14 @@ Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, siz
   });
   throw_if_any(bad, "binop");
   return out;
+}
+
+template <BinOp Op, class V, class I>
+Compressed<typename BinOpFn<Op, V>::Out, I> compressed_binop(size_t n_major, size_t n_minor, const I* a_ptr,
+                                                             const I* a_idx, const V* a_val, const I* b_ptr,
+                                                             const I* b_idx, const V* b_val, int max_threads) {
+  return compressed_binop_fn(StaticBinOpFn<Op, V>{}, n_major, n_minor, a_ptr, a_idx, a_val, b_ptr, b_idx, b_val,
+                             max_threads);
 }
 
 // ================================================================= reductions

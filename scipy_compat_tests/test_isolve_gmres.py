@@ -52,7 +52,7 @@ def tol(dtype):
 def rtol_for(dtype):
     """A tolerance well above the dtype's rounding, so both libraries stop at the
     same iteration."""
-    return 1e-8 if np.dtype(dtype) == np.float64 else 1e-4
+    return 1e-8 if np.dtype(dtype) == np.float64 else 1e-3
 
 
 def assert_x_close(x_ours, x_scipy, dtype):
@@ -188,6 +188,27 @@ def test_lgmres_outer_v_and_gcrotmk_cu_reuse(rng):
         ym, jm = mla.gcrotmk(msp.csr_array(A), rhs, m=4, k=3, CU=cu_m, rtol=1e-10)
         assert js == jm and len(cu_s) == len(cu_m)
         assert_x_close(ym, ys, "float64")
+
+
+def test_recycled_vectors_given_as_numpy(rng):
+    # CU / outer_v filled by SciPy (NumPy vectors) are accepted; the recycled
+    # space is re-orthonormalized (pivoted QR, U := U P R^-1) as SciPy does, so the
+    # next solve follows SciPy's iterates (default rtol: x agrees far below it)
+    A, b = system("convdiff", "float64", rng)
+    cu, ov = [], []
+    sla.gcrotmk(A, b, CU=cu, m=3, k=2)
+    sla.lgmres(A, b, outer_v=ov, inner_m=3)
+    cu_np = [(None if c is None else np.array(c), np.array(u)) for c, u in cu]
+    ov_np = [(np.array(v), None if av is None else np.array(av)) for v, av in ov]
+    rhs = rng.standard_normal(A.shape[0])
+    xs, is_ = sla.gcrotmk(A, rhs, CU=cu, m=3, k=2)
+    xm, im = mla.gcrotmk(msp.csr_array(A), rhs, CU=cu_np, m=3, k=2)
+    assert is_ == im and len(cu) == len(cu_np)
+    np.testing.assert_allclose(np.asarray(xm), xs, rtol=0, atol=1e-12)
+    xs, is_ = sla.lgmres(A, rhs, outer_v=ov, inner_m=3)
+    xm, im = mla.lgmres(msp.csr_array(A), rhs, outer_v=ov_np, inner_m=3)
+    assert is_ == im
+    np.testing.assert_allclose(np.asarray(xm), xs, rtol=0, atol=1e-12)
 
 
 # ---- edge cases and errors -----------------------------------------------------------

@@ -15,7 +15,8 @@ then the kernel's `header`, then inside `namespace mlx::core::cu`
 (`<in>_shape` only when the source names it). This script writes the same text, with
 small stand-ins for what MLX's header provides, for a spread of template arguments
 (every value dtype, both index dtypes, several LANES / VEC / V ...), and compiles it for
-sm_90 (Hopper) and sm_80 (Ampere). By default every body goes into one translation unit
+sm_90 (Hopper) and sm_80 (Ampere), and every body in the standalone form that
+MLX_SPARSE_CUDA_PRECOMPILED=1 compiles to PTX (compute_90). By default every body goes into one translation unit
 per arch (MLX's header parsed once), compiled without optimisation (front end, code
 generation and ptxas all run: every error a kernel can have is caught, in well under a
 minute on two cores); --full compiles each body separately with optimisation, as NVRTC
@@ -150,7 +151,33 @@ def translation_unit(names):
     return "\n".join(parts), n
 
 
+def standalone_unit():
+    """Every body as the standalone extern "C" kernel that gpu_impl compiles to PTX
+    for mx.fast.precompiled_cuda_kernel (MLX_SPARSE_CUDA_PRECOMPILED=1), for float32 /
+    int32 and complex64 / int64, in one file (header once)."""
+    parts, n = [], 0
+    for body in bodies():
+        src = load("cuda", body)
+        ints = {t: INT_CHOICES[t][0] for t in src.templates if t not in ("T", "I", "A")}
+        for t, i, a in (("float32", "int32", "float32"), ("complex64", "int64", "complex64")):
+            names = {"T": t, "I": i, "A": a, **ints}
+            ndims = {name: 2 if name == "X" else 1 for name in _K.shaped_inputs(src)}
+            _, text = _K.standalone(src, {k: names[k] for k in src.templates}, ndims)
+            prefix = _K.STANDALONE_HEADER + src.header
+            assert text.startswith(prefix)
+            if not parts:
+                parts.append(prefix)
+            parts.append(text[len(prefix):])
+            n += 1
+    return "\n".join(parts), n
+
+
 def compile_one(nvcc, path, arch, full):
+    if arch.startswith("compute_"):  # PTX only, as NVRTC makes it for precompiled kernels
+        cmd = [nvcc, "-std=c++17", f"-arch={arch}", "-Xcicc", "-O0", "-ptx", "-o", os.devnull,
+               str(path)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        return r.returncode == 0, (r.stdout + r.stderr).strip(), cmd
     opt = [] if full else ["-Xcicc", "-O0", "-Xptxas", "-O0"]
     cmd = [nvcc, "-std=c++17", f"-arch={arch}", *opt, "-c", "-o", os.devnull, str(path)]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -178,6 +205,11 @@ def main(argv=None):
         path = work / f"{names[0] if len(names) == 1 else 'all_bodies'}.cu"
         path.write_text(text)
         jobs += [(",".join(names), n, path, arch) for arch in args.arch]
+    text, n = standalone_unit()
+    path = work / "standalone.cu"
+    path.write_text(text)
+    jobs.append(("standalone kernels (precompiled path)", n, path,
+                 "compute_" + args.arch[0].split("_")[-1]))
     failed = []
     with open(work / "nvcc.log", "w") as log, \
             ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:

@@ -7,15 +7,23 @@ results follow ``mlx_products`` exactly (same semantics, dtypes and errors).
 
 Kernels:
 
-* ``compressed_matvec`` (CSR SpMV) and ``compressed_reduce_major`` ('sum'):
-  ``spmv_warp``: a warp per 32 consecutive rows, which it sorts by length (ballots):
-  a row of at most SHORT nonzeros is summed by its lane alone with all its loads in
-  flight, medium rows by groups of GL lanes several at a time, longer rows by the
-  whole warp; SHORT and GL come from the mean row length (nnz / rows: known from the
-  sizes, no host sync). When a row may be longer than CHUNK nonzeros, ``spmv_heads``
-  runs first and sums the later chunks of such long rows (one warp per chunk), so no
-  row takes more than 16 steps however irregular the rows. ``spmv_rows`` (a group of
-  LANES lanes per row) is the alternative layout. Deterministic (fixed order).
+* ``compressed_matvec`` (CSR SpMV) and ``compressed_reduce_major`` ('sum'): one of two
+  kernel families, chosen per matrix by ``_spmv_kind`` from the mean and the longest
+  row length (the longest row is read to the host once per indptr array):
+  - merge path (``spmv_split`` once per indptr array, then ``spmv_carry`` and
+    ``spmv_merge``): the merged sequence of nonzeros and row ends is cut into tiles of
+    256 * V items, one threadgroup each, so every group has the same work whatever the
+    row lengths; a row spanning tiles gets the partial sums of the earlier ones
+    (carries) in a fixed order. For uneven rows (power-law, a few very long rows) and
+    for regular rows outside 9..20 per row (stencils, FEM blocks).
+  - ``spmv_warp``: a warp per 32 consecutive rows, which it sorts by length (ballots):
+    a row of at most SHORT nonzeros is summed by its lane alone with all its loads in
+    flight, medium rows by groups of GL lanes several at a time, longer rows by the
+    whole warp; SHORT and GL come from the mean row length. When a row is longer than
+    CHUNK nonzeros, ``spmv_heads`` runs first and sums the later chunks of such long
+    rows (one warp per chunk). ``spmv_rows`` (a group of LANES lanes per row) is the
+    alternative layout. For small matrices (one launch) and regular rows of 9..20.
+  Both deterministic (fixed order).
 * ``compressed_matmat`` (SpMM, X row-major): ``spmm_rows`` (a group per row, each lane
   owning VEC columns, BATCH nonzeros per step) with ``spmm_heads`` for long rows.
   Deterministic.
@@ -30,13 +38,17 @@ end. Indices: int32 or int64 (other index dtypes are cast to int64). Metal has a
 adds of 32-bit values only: there the transposed products of 64-bit and complex values
 use the plain-MLX-ops path.
 
-The longest row's length, computed on the GPU once per indptr array (cached, no
-host sync), lets the long-row kernels return at once when no row is long.
+The longest row's length, computed on the GPU once per indptr array (cached), lets
+the long-row kernels return at once when no row is long; its one host read per indptr
+array picks the SpMV kernel (under mx.compile / vmap, where no read is allowed,
+spmv_warp runs).
 
-Each kernel is built once per body (``build``) and compiled by MLX once per set of
-template arguments (value, index and accumulator dtypes, LANES, ...), cached in
-memory and, on CUDA, on disk (MLX's PTX cache, keyed by the kernel name, which holds
-a digest of the kernel text).
+Each kernel is built once per body (``build``) and compiled by MLX once per process
+and set of template arguments (value, index and accumulator dtypes, LANES, ...): MLX
+0.32 keeps no on-disk copy of custom kernels, so every new process pays NVRTC again
+(about 1.3 s per kernel, measured on an H200). MLX_SPARSE_CUDA_PRECOMPILED=1 (opt-in,
+not yet run on a GPU) compiles each kernel once per machine to PTX instead and runs it
+with mx.fast.precompiled_cuda_kernel (see "compiled once per machine" below).
 """
 import ctypes
 import os

@@ -19,6 +19,9 @@ bodies); the second is function scope and goes in front of the body in ``source`
 (Metal needs its thread-attribute names in ``source``, where MLX looks for them).
 MLX wraps the source into ``__global__ void custom_kernel_<name>(...)`` (CUDA) or a
 templated ``[[kernel]]`` (Metal), so the same body text runs on both APIs.
+``standalone()`` writes the same body as a self-contained ``extern "C"`` CUDA kernel
+(sizes as scalars, types from the CUDA toolkit's headers) for
+mx.fast.precompiled_cuda_kernel, which gpu_impl uses with MLX_SPARSE_CUDA_PRECOMPILED=1.
 """
 import hashlib
 from dataclasses import dataclass

@@ -28,7 +28,8 @@ from scipy.linalg import lstsq, qr, qr_insert, solve, svd
 
 from ...._dtypes import MX_TO_NP
 from ._gmres import _make_basis
-from .utils import dot, get_atol_rtol, get_check_every, make_system, norm, solver_device
+from .utils import (_as_vector, dot, get_atol_rtol, get_check_every, make_system, norm,
+                    solver_device)
 
 __all__ = ["gcrotmk"]
 
@@ -80,8 +81,9 @@ def _fgmres(matvec, v0, m, atol, lpsolve=None, rpsolve=None, cs=(), outer_v=(),
             z, w = outer_v[j - (m - n_outer)]
         else:
             z, w = rpsolve(V[j]), None
+        z = _vec(z, v0.dtype)
         zs.append(z)
-        return lpsolve(matvec(z)) if w is None else w
+        return lpsolve(matvec(z)) if w is None else _vec(w, v0.dtype)
 
     j = -1
     done = False
@@ -118,6 +120,12 @@ def _fgmres(matvec, v0, m, atol, lpsolve=None, rpsolve=None, cs=(), outer_v=(),
     # R may be badly conditioned (or singular at a breakdown): least squares
     y, _, _, _ = lstsq(R[:j + 1, :j + 1], Q[0, :j + 1].conj())
     return Q, R, B[:, :j + 1], vs, zs, y, res
+
+
+def _vec(v, dtype):
+    """A user-supplied outer vector (NumPy or MLX) as a 1-D mx.array of dtype."""
+    v = _as_vector(v).reshape(-1)
+    return v if v.dtype == dtype else v.astype(dtype)
 
 
 def _combine(vectors, coefs):
@@ -177,16 +185,16 @@ def _gcrotmk(A, M, x, b, x0, rtol, atol, maxiter, callback, m, k, CU, discard_C,
         cols, us = [], []
         while CU:
             c, u = CU.pop(0)
-            if c is None:
-                c = matvec(u)
+            u = _vec(u, x.dtype)
+            c = matvec(u) if c is None else _vec(c, x.dtype)
             cols.append(np.asarray(c.astype(x.dtype)))
             us.append(u)
         Cq, Rc, P = qr(np.stack(cols, axis=1), mode="economic", pivoting=True)
         new_cs, new_us = [], []
         for j in range(Cq.shape[1]):
             u = us[P[j]]
-            for i in range(j):
-                u = u - us[P[i]] * Rc[i, j].item()
+            for i in range(j):  # back substitution: uses the new u_i
+                u = u - new_us[i] * Rc[i, j].item()
             if abs(Rc[j, j]) < 1e-12 * abs(Rc[0, 0]):
                 break  # the rest is (numerically) dependent
             new_us.append(u * (1.0 / Rc[j, j]).item())
