@@ -85,7 +85,8 @@ def output_floor(result):
     """A function allocating and writing (mx.zeros) MLX buffers of the sizes and
     dtypes of result's storage: the least any MLX-built result of that size costs
     with the allocator as configured."""
-    specs = [(v.shape, v.dtype) for v in vars(result._s).values() if isinstance(v, mx.array)]
+    specs = [(v.shape, v.dtype) for v in vars(result._s).values()
+             if isinstance(v, mx.array)]
     return lambda: tuple(mx.zeros(shape, dt) for shape, dt in specs)
 
 

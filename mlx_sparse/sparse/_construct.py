@@ -319,7 +319,6 @@ def _lengths(indptr):
     return indptr[1:] - indptr[:-1]
 
 
-
 def _runs(lengths):
     """[(first, stop, length)] of the maximal runs of equal values of a host array."""
     if lengths.size == 0:
@@ -340,7 +339,8 @@ def _kron_runs(a, b, nB, nnz, idx, dt):
     concatenation). Groups of A rows are sized so these pieces stay in MLX's
     buffer cache, and each is copied into the output, which is allocated (and
     page-faulted) once; no output-sized temporary exists."""
-    ptrA, ptrB = np.asarray(a.indptr).astype(np.int64), np.asarray(b.indptr).astype(np.int64)
+    ptrA = np.asarray(a.indptr).astype(np.int64)
+    ptrB = np.asarray(b.indptr).astype(np.int64)
     nnzB = int(ptrB[-1])
     runsA = [r for r in _runs(np.diff(ptrA)) if r[2]]
     runsB = [r for r in _runs(np.diff(ptrB)) if r[2]]
