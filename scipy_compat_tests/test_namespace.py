@@ -119,3 +119,16 @@ def test_deprecated_modules(mod):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dir(ours)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (st, _) in LINALG_DOC.items()
+                                        if st == "no"))
+def test_linalg_unsupported_name_fails_loudly(name):
+    import mlx_sparse.sparse.linalg as mspla
+    with pytest.raises(NotImplementedError, match=name):
+        getattr(mspla, name)
+
+
+def test_csgraph_names_fail_loudly():
+    with pytest.raises(NotImplementedError, match="connected_components"):
+        msp.csgraph.connected_components

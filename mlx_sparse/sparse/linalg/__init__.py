@@ -9,3 +9,32 @@ from ._isolve.utils import get_check_every, set_check_every
 
 __all__ = ["LinearOperator", "aslinearoperator", "norm", *_isolve_all,
            "get_check_every", "set_check_every"]
+
+
+class NotSupportedError(NotImplementedError, AttributeError):
+    """A scipy.sparse.linalg name mlx_sparse does not offer yet (docs/supported.md);
+    an AttributeError too, so hasattr() and introspection see a missing name."""
+
+
+# scipy.sparse.linalg names not implemented yet: using one fails loudly, never silently.
+_NOT_YET = {
+    "direct solvers": ("spsolve", "splu", "spilu", "factorized", "use_solver", "SuperLU",
+                       "MatrixRankWarning", "spsolve_triangular", "is_sptriangular",
+                       "spbandwidth"),
+    "eigen/singular value solvers": ("eigs", "eigsh", "lobpcg", "svds", "ArpackError",
+                                     "ArpackNoConvergence"),
+    "matrix functions": ("expm", "expm_multiply", "inv", "matrix_power", "onenormest",
+                         "funm_multiply_krylov", "LaplacianNd"),
+    "SciPy's deprecated submodules": ("dsolve", "eigen", "interface", "isolve",
+                                      "matfuncs"),
+}
+
+
+def __getattr__(name):
+    for what, names in _NOT_YET.items():
+        if name in names:
+            raise NotSupportedError(
+                f"mlx_sparse.sparse.linalg.{name}: {what} are not implemented by "
+                f"mlx_sparse yet (docs/supported.md); convert with A.to_scipy() and use "
+                f"scipy.sparse.linalg.{name}")
+    raise AttributeError(f"module 'mlx_sparse.sparse.linalg' has no attribute {name!r}")
