@@ -29,8 +29,9 @@ py::tuple bind_cg(const py::array& indptr, const py::array& indices, const py::a
   check_values(x0, info, "x0", 1);
   if (static_cast<size_t>(b.size()) != n || static_cast<size_t>(x0.size()) != n)
     throw py::value_error("cg: b and x0 must have length n = " + std::to_string(n));
-  py::array dinv;
-  if (!diag_inv.is_none()) {
+  py::array dinv;  // (a default py::array is an empty array, not a null handle)
+  const bool jacobi = !diag_inv.is_none();
+  if (jacobi) {
     dinv = py::array::ensure(diag_inv);
     if (!dinv) throw py::type_error("cg: diag_inv must be an array or None");
     check_values(dinv, info, "diag_inv", 1);
@@ -50,7 +51,7 @@ py::tuple bind_cg(const py::array& indptr, const py::array& indices, const py::a
         ms::check_minor_indices(ptr<I>(indices), static_cast<size_t>(ptr<I>(indptr)[n]), n, threads, "cg");
         if (n) std::memcpy(x.data(), ptr<V>(x0), n * sizeof(V));
         ms::CgSolver<V, I> solver(n, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data),
-                                  dinv ? ptr<V>(dinv) : nullptr, threads);
+                                  jacobi ? ptr<V>(dinv) : nullptr, threads);
         res = solver.solve(ptr<V>(b), x.data(), atol, iters);
       }
       return py::make_tuple(to_numpy_1d(std::move(x), value_dtype(info)), res.converged, res.iterations,

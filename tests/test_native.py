@@ -910,14 +910,14 @@ def test_cg_matches_scipy(dtype, jacobi, idx_dtype):
     count = []
     want, info = cg(A, b, rtol=rtol, maxiter=1000, M=M, callback=lambda xk: count.append(1))
     assert info == 0
-    x, ok, its, res = native.cg(A.indptr.astype(idx_dtype), A.indices.astype(idx_dtype), A.data, b,
+    x, ok, its, res = native.cg(A.indptr.astype(idx_dtype), A.indices.astype(idx_dtype), A.data.astype(dtype), b,
                                 np.zeros_like(b), rtol * np.linalg.norm(b), 1000, dinv, np.dtype(dtype).name)
     assert ok and x.dtype == dtype
     assert abs(its - len(count)) <= (0 if dtype == np.float64 else 3)
     assert np.linalg.norm(b - A @ x) < 2 * rtol * np.linalg.norm(b)
     np.testing.assert_allclose(x, want, rtol=1e-3 if dtype == np.float32 else 1e-7, atol=1e-6)
     # maxiter reached: not converged, the partial solution returned
-    x2, ok2, its2, _ = native.cg(A.indptr, A.indices, A.data, b, np.zeros_like(b), 0.0, 3, None,
+    x2, ok2, its2, _ = native.cg(A.indptr, A.indices, A.data.astype(dtype), b, np.zeros_like(b), 0.0, 3, None,
                                  np.dtype(dtype).name)
     assert not ok2 and its2 == 3
 

@@ -335,10 +335,11 @@ def _kron_runs(a, b, nB, nnz, idx, dt):
 
     An A run (rows of length L) against a B run (RB rows of length M) is one
     broadcast product of shape (rows, RB, L, M), laid out exactly as the output
-    holds it; the B runs of one group of A rows sit side by side (axis-1
-    concatenation). Groups of A rows are sized so these pieces stay in MLX's
-    buffer cache, and each is copied into the output, which is allocated (and
-    page-faulted) once; no output-sized temporary exists."""
+    holds it; the B runs of one group of A rows sit side by side in the output
+    rows of those A rows (an axis-1 concatenation, or, for the largest A run, a
+    2-D copy straight into the output). Groups of A rows are sized so these
+    pieces stay in MLX's buffer cache, and each is copied into the output, which
+    is allocated (and page-faulted) once; no output-sized temporary exists."""
     ptrA = np.asarray(a.indptr).astype(np.int64)
     ptrB = np.asarray(b.indptr).astype(np.int64)
     nnzB = int(ptrB[-1])
@@ -363,16 +364,47 @@ def _kron_runs(a, b, nB, nnz, idx, dt):
                for p0, p1, nr, M in pieces_b]
         return (mx.concatenate(out, axis=1) if len(out) > 1 else out[0]).reshape(-1)
 
+    # The largest A run is written as a 2-D block of whole buffer rows (one row per
+    # A row), each B run's product straight into its columns: no concatenation.
+    # The buffers get slack so that this block starts on a row; the other runs'
+    # pieces pack against it; the outputs are views.
+    s0, s1, Lm = max(runsA, key=lambda r: (r[1] - r[0]) * r[2])
+    W = Lm * nnzB
+    pre = int(ptrA[s0]) * nnzB
+    before = -(-pre // W) if len(pieces_b) > 1 else 0
+    slack = before * W - pre if before else 0
+    rows = before + (s1 - s0) + -(-(nnz - pre - (s1 - s0) * W) // W)
+    size = rows * W if len(pieces_b) > 1 else nnz
     with mx.stream(side):
-        indices = mx.zeros((nnz,), idx)
+        indices = mx.zeros((size,), idx)
     with value_stream(dt):
-        data = mx.zeros((nnz,), dt)
+        data = mx.zeros((size,), dt)
+    block = []
     for r0, r1, L in groups:
-        lo, hi = int(ptrA[r0]) * nnzB, int(ptrA[r1]) * nnzB
+        if len(pieces_b) > 1 and s0 <= r0 < s1:
+            block.append((r0, r1))
+            continue
+        lo, hi = slack + int(ptrA[r0]) * nnzB, slack + int(ptrA[r1]) * nnzB
         with mx.stream(side):
             indices[lo:hi] = product(cA, cB, mx.add, r0, r1, L)
         with value_stream(dt):
             data[lo:hi] = product(vA, vB, mx.multiply, r0, r1, L)
+    if block:
+        indices, data = indices.reshape(rows, W), data.reshape(rows, W)
+        for r0, r1 in block:
+            ia, ib = before + r0 - s0, before + r1 - s0
+            for p0, p1, nr, M in pieces_b:
+                c0, c1 = Lm * p0, Lm * p1
+                with mx.stream(side):
+                    xa = cA[int(ptrA[r0]):int(ptrA[r1])].reshape(r1 - r0, 1, Lm, 1)
+                    indices[ia:ib, c0:c1] = (xa + cB[p0:p1].reshape(1, nr, 1, M)
+                                             ).reshape(r1 - r0, -1)
+                with value_stream(dt):
+                    xa = vA[int(ptrA[r0]):int(ptrA[r1])].reshape(r1 - r0, 1, Lm, 1)
+                    data[ia:ib, c0:c1] = (xa * vB[p0:p1].reshape(1, nr, 1, M)
+                                          ).reshape(r1 - r0, -1)
+        indices = indices.reshape(-1)[slack:slack + nnz]
+        data = data.reshape(-1)[slack:slack + nnz]
     return indices, data
 
 
@@ -605,36 +637,40 @@ def _stack_minor_chunked(slabs, S, n_major, nnz, idx, dt, shape, flags):
         data = mx.zeros((nnz,), dt)
     # groups of slices [r0, r1) holding about CHUNK entries each
     cuts = np.searchsorted(out_ptr, np.arange(0, nnz, CHUNK), side="right") - 1
-    bounds = np.unique(np.concatenate([cuts, [n_major]]))
-    for r0, r1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+    bounds = np.unique(np.concatenate([[0], cuts, [n_major]]))
+    group = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))  # of each slice
+    P0, P1 = ptrs[:, bounds[:-1]], ptrs[:, bounds[1:]]          # (nb, groups)
+    taken = P1 - P0
+    # segment (b, r): its start in its group's block-ordered concatenation, and in
+    # the group's output; listed in output, (r, b), order
+    src = (np.cumsum(taken, axis=0) - taken - P0)[:, group] + ptrs[:, :-1]
+    seg = counts.T.reshape(-1)
+    out_start = np.cumsum(seg) - seg - np.repeat(out_ptr[bounds[:-1]][group], nb)
+    shift = src.T.reshape(-1) - out_start
+    P0, P1 = P0.T.tolist(), P1.T.tolist()
+    for g, (r0, r1) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
         lo, hi = int(out_ptr[r0]), int(out_ptr[r1])
         if hi == lo:
             continue
-        seg = counts[:, r0:r1]                                  # (nb, rows)
-        taken = ptrs[:, r1] - ptrs[:, r0]                       # per block
-        # start of segment (b, r) in the group's block-ordered concatenation
-        src = (np.cumsum(taken) - taken)[:, None] + (ptrs[:, r0:r1] - ptrs[:, r0:r0 + 1])
-        seg_t, src_t = seg.T.reshape(-1), src.T.reshape(-1)     # (r, b) order
-        out_start = np.cumsum(seg_t) - seg_t
-        keep = seg_t > 0                      # non-empty segments: distinct starts
-        starts = mx.array(out_start[keep].astype(np.int32))
-        delta = mx.array((src_t - out_start)[keep].astype(np.int32))
-        shift = mx.array(np.tile(offsets, r1 - r0)[keep].astype(mx_np_index(idx)))
-        parts = [(s, int(ptrs[b, r0]), int(ptrs[b, r1])) for b, s in enumerate(slabs)
-                 if ptrs[b, r1] > ptrs[b, r0]]
+        sl = slice(r0 * nb, r1 * nb)
+        keep = seg[sl] > 0                    # non-empty segments: distinct starts
+        starts = mx.array(out_start[sl][keep].astype(np.int32))
+        # an entry's source is its position plus its segment's shift: a prefix sum
+        # of the shifts' changes at segment starts
+        step = mx.array(np.diff(shift[sl][keep], prepend=0).astype(np.int32))
+        parts = [(s, a, e, int(o)) for s, a, e, o in zip(slabs, P0[g], P1[g], offsets)
+                 if e > a]
+        n = hi - lo
         with value_stream(dt):
-            # each entry's segment (forward fill of the segment ids), then its source
-            n = hi - lo
-            sid = mx.cummax(mx.put_along_axis(
-                mx.zeros((n,), mx.int32), starts,
-                mx.arange(starts.size, dtype=mx.int32), axis=0))
-            g = mx.arange(n, dtype=mx.int32) + take(delta, sid)
+            g_ = mx.cumsum(mx.put_along_axis(mx.zeros((n,), mx.int32), starts, step,
+                                             axis=0)) + mx.arange(n, dtype=mx.int32)
         with mx.stream(side):
-            cat = mx.concatenate([_same(s.indices[a:e], idx) for s, a, e in parts])
-            indices[lo:hi] = take(cat, g) + take(shift, sid)
+            cat = mx.concatenate([_same(s.indices[a:e], idx) + o if o else
+                                  _same(s.indices[a:e], idx) for s, a, e, o in parts])
+            indices[lo:hi] = take(cat, g_)
         with value_stream(dt):
-            cat = mx.concatenate([_same(s.data[a:e], dt) for s, a, e in parts])
-            data[lo:hi] = take(cat, g)
+            cat = mx.concatenate([_same(s.data[a:e], dt) for s, a, e, _ in parts])
+            data[lo:hi] = take(cat, g_)
     return S(indptr, indices, data, shape, **flags)
 
 

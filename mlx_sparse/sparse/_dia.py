@@ -612,10 +612,11 @@ def _banded_compressed(parts, shape, S, n_major, T0, T1, dtype, idx, arrays,
     [T0, T1): those slices are a dense (T1 - T0, nd) block of the output.
 
     Each output array is written into one buffer of whole rows (nd entries per
-    slice) by one broadcast or strided op, with the few ragged slices before T0
-    (after T1) packed against the block's start (end); the result arrays are views
-    of the buffers. So every output is allocated (page-faulted) once, and no
-    output-sized temporary exists."""
+    slice), with the few ragged slices before T0 (after T1) packed against the
+    block's start (end); the result arrays are views of the buffers. The indices
+    and indptr are one broadcast op each; the values are copied into a zeroed
+    buffer piece by cache-sized piece. So every output is allocated (page-faulted)
+    once, and no output-sized temporary exists."""
     nd = len(parts)
     T = T1 - T0
     side, vstream = side_stream(), value_stream(dtype)
@@ -637,19 +638,19 @@ def _banded_compressed(parts, shape, S, n_major, T0, T1, dtype, idx, arrays,
             buf[start:hr * nd] = head[2]
         if tl:
             buf[block_end:block_end + tl] = tail[2]
-        # the block, CHUNK entries at a time: the diagonals' slices side by side in
-        # the cache, copied transposed into their rows (strided writes over the
-        # whole buffer, one per diagonal, cost more)
+        # the block, CHUNK / 4 entries at a time: each diagonal's slice is written
+        # into its column of those rows, which stay in the cache meanwhile (one
+        # strided pass per diagonal over the whole buffer costs more)
         buf = buf.reshape(rows, nd)
         step = max(1, (CHUNK >> 2) // nd)   # smaller pieces measured faster here
         for c0 in range(0, T, step):
             c1 = min(T, c0 + step)
             cols = [src[T0 + shift + c0:T0 + shift + c1] for _, shift, _, _, src in parts]
             cols = [c if c.dtype == dtype else c.astype(dtype) for c in cols]
-            piece = mx.concatenate(cols)
-            if drop_zeros:
-                nonzero.append(mx.all(piece))
-            buf[hr + c0:hr + c1] = piece.reshape(nd, c1 - c0).T
+            for j, c in enumerate(cols):
+                if drop_zeros:
+                    nonzero.append(mx.all(c))
+                buf[hr + c0:hr + c1, j] = c
         data = buf.reshape(-1)[start:start + nnz]
         if drop_zeros:
             nonzero += [mx.all(p[2]) for p in (head, tail) if p is not None]
