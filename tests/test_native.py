@@ -805,7 +805,8 @@ def _reduce_oracle(op, n, groups, values, vtype):
         info = np.iinfo(x.dtype)
         init = info.min if op == "max" else info.max
     out = np.full(n, init, x.dtype)
-    (np.maximum if op == "max" else np.minimum).at(out, groups, x)
+    with np.errstate(invalid="ignore"):
+        (np.maximum if op == "max" else np.minimum).at(out, groups, x)
     out[np.bincount(groups, minlength=n)[:n] == 0] = 0
     return _store(out, vtype)
 
