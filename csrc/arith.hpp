@@ -114,6 +114,32 @@ inline bool key_is_nan(K k) {
     return false;
 }
 
+// NumPy's orderings: a < b, a <= b and isnan. Complex values order lexicographically
+// (real parts, then imaginary parts), as NumPy's complex comparisons and maximum do.
+template <class V>
+inline bool value_less(V a, V b) {
+  if constexpr (is_complex<V>::value)
+    return a.real() < b.real() || (a.real() == b.real() && a.imag() < b.imag());
+  else
+    return order_key(a) < order_key(b);
+}
+
+template <class V>
+inline bool value_less_equal(V a, V b) {
+  if constexpr (is_complex<V>::value)
+    return a.real() < b.real() || (a.real() == b.real() && a.imag() <= b.imag());
+  else
+    return order_key(a) <= order_key(b);
+}
+
+template <class V>
+inline bool value_is_nan(V v) {
+  if constexpr (is_complex<V>::value)
+    return v.real() != v.real() || v.imag() != v.imag();
+  else
+    return key_is_nan(order_key(v));
+}
+
 // Values equal as NumPy's == says (nan != nan, -0.0 == 0.0).
 template <class V>
 inline bool value_equal(V a, V b) {

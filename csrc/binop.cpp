@@ -49,8 +49,6 @@ py::tuple bind_compressed_binop(const std::string& op_name, int64_t n_major, int
                            const py::array& b_indices, const py::array& b_data, const std::string& vtype) {
   const ms::BinOp op = binop_arg(op_name);
   const ms::ValueTypeInfo info = value_info(vtype);
-  if (ms::binop_needs_order(op) && is_complex_vtype(vtype))
-    throw py::type_error("op '" + op_name + "' is not supported for " + vtype + " values (no ordering)");
   const size_t nM = nonnegative(n_major, "n_major"), nm = nonnegative(n_minor, "n_minor");
   const CompressedArgs a = compressed_args(a_indptr, a_indices, a_data, info);
   const CompressedArgs b = compressed_args(b_indptr, b_indices, b_data, info);
@@ -65,13 +63,8 @@ py::tuple bind_compressed_binop(const std::string& op_name, int64_t n_major, int
       using V = typename std::decay_t<decltype(vtag)>::type;
       return dispatch_binop(op, [&](auto otag) -> py::tuple {
         constexpr ms::BinOp Op = std::decay_t<decltype(otag)>::value;
-        if constexpr (ms::is_complex<V>::value && (Op == ms::BinOp::maximum || Op == ms::BinOp::minimum)) {
-          throw py::type_error("no ordering for complex values");
-        } else {
-          using F = std::conditional_t<Op == ms::BinOp::ne,
-                                       std::conditional_t<ms::is_complex<V>::value, ms::ComplexCompareFn<V>,
-                                                          ms::CompareFn<V>>,
-                                       ms::StaticBinOpFn<Op, V>>;
+        {
+          using F = std::conditional_t<Op == ms::BinOp::ne, ms::CompareFn<V>, ms::StaticBinOpFn<Op, V>>;
           F fn{};
           if constexpr (Op == ms::BinOp::ne) fn.op = op;
           ms::Compressed<typename F::Out, I> r;

@@ -107,17 +107,10 @@ decltype(auto) dispatch_reduce(const std::string& vtype, const std::string& op_n
   } catch (const std::invalid_argument& e) {
     throw py::value_error(e.what());
   }
-  if (op != ms::ReduceOp::sum && is_complex_vtype(vtype))
-    throw py::type_error("reduction '" + op_name + "' is not supported for " + vtype + " values (no ordering)");
   return dispatch_signed(vtype, [&](auto vtag) -> py::array {
-    using V = typename std::decay_t<decltype(vtag)>::type;
     if (op == ms::ReduceOp::sum) return f(vtag, ReduceTag<ms::ReduceOp::sum>{});
-    if constexpr (ms::is_complex<V>::value) {
-      throw py::type_error("no ordering for complex values");
-    } else {
-      if (op == ms::ReduceOp::max) return f(vtag, ReduceTag<ms::ReduceOp::max>{});
-      return f(vtag, ReduceTag<ms::ReduceOp::min>{});
-    }
+    if (op == ms::ReduceOp::max) return f(vtag, ReduceTag<ms::ReduceOp::max>{});
+    return f(vtag, ReduceTag<ms::ReduceOp::min>{});
   });
 }
 
@@ -221,7 +214,7 @@ void register_products(py::module_& m) {
   m.def("compressed_reduce_major", &bind_compressed_reduce_major, py::arg("op"), py::arg("n_major"), py::arg("indptr"),
         py::arg("data"), py::arg("vtype"),
         "op (sum, max, min) over the stored values of each major slice; empty slices give 0; max/min "
-        "propagate nan.");
+        "propagate nan; complex values order lexicographically (NumPy).");
   m.def("compressed_reduce_minor", &bind_compressed_reduce_minor, py::arg("op"), py::arg("n_minor"), py::arg("indices"),
         py::arg("data"), py::arg("vtype"), "op (sum, max, min) over the stored values of each minor index.");
 }

@@ -391,6 +391,7 @@ inline bool binop_needs_order(BinOp op) { return op >= BinOp::maximum && op != B
 
 // op(a, b) for one position with NumPy's semantics; bool arithmetic is logical (SciPy).
 // maximum/minimum: b wins only when strictly greater (smaller), so a nan in a is kept.
+// Complex values order lexicographically, as in NumPy.
 template <BinOp Op, class V>
 struct BinOpFn {
   using Out = std::conditional_t<(Op >= BinOp::ne), bool8, V>;
@@ -410,13 +411,12 @@ struct BinOpFn {
     } else if constexpr (Op == BinOp::ne) {
       return bool8{static_cast<uint8_t>(!value_equal(a, b))};
     } else {
-      const auto x = order_key(a), y = order_key(b);
-      if constexpr (Op == BinOp::maximum) return x < y ? b : a;
-      if constexpr (Op == BinOp::minimum) return y < x ? b : a;
-      if constexpr (Op == BinOp::lt) return bool8{static_cast<uint8_t>(x < y)};
-      if constexpr (Op == BinOp::gt) return bool8{static_cast<uint8_t>(x > y)};
-      if constexpr (Op == BinOp::le) return bool8{static_cast<uint8_t>(x <= y)};
-      if constexpr (Op == BinOp::ge) return bool8{static_cast<uint8_t>(x >= y)};
+      if constexpr (Op == BinOp::maximum) return value_less(a, b) ? b : a;
+      if constexpr (Op == BinOp::minimum) return value_less(b, a) ? b : a;
+      if constexpr (Op == BinOp::lt) return bool8{static_cast<uint8_t>(value_less(a, b))};
+      if constexpr (Op == BinOp::gt) return bool8{static_cast<uint8_t>(value_less(b, a))};
+      if constexpr (Op == BinOp::le) return bool8{static_cast<uint8_t>(value_less_equal(a, b))};
+      if constexpr (Op == BinOp::ge) return bool8{static_cast<uint8_t>(value_less_equal(b, a))};
     }
   }
 };
@@ -438,14 +438,6 @@ struct CompareFn {
       default: return BinOpFn<BinOp::ge, V>::apply(a, b);
     }
   }
-};
-
-// Not for complex values with ordered comparisons (the caller rejects them).
-template <class V>
-struct ComplexCompareFn {
-  using Out = bool8;
-  BinOp op;
-  Out apply(V a, V b) const { return BinOpFn<BinOp::ne, V>::apply(a, b); }
 };
 
 template <BinOp Op, class V>
@@ -541,7 +533,8 @@ inline ReduceOp parse_reduce(const std::string& op) {
 }
 
 // One slot's running reduction. sum: in Arith<V>::Acc (bool: OR). max/min: the best value
-// so far; any nan wins (np.maximum.reduce propagates nan); an empty slot gives zero.
+// so far; the first nan wins (np.maximum.reduce propagates nan); complex values order
+// lexicographically; an empty slot gives zero.
 template <ReduceOp Op, class V>
 struct Reducer {
   struct SumState {
@@ -561,9 +554,8 @@ struct Reducer {
         s.has = 1;
         return;
       }
-      const auto a = order_key(s.v), b = order_key(x);
-      if (key_is_nan(a)) return;
-      if (key_is_nan(b) || (Op == ReduceOp::max ? b > a : b < a)) s.v = x;
+      if (value_is_nan(s.v)) return;
+      if (value_is_nan(x) || (Op == ReduceOp::max ? value_less(s.v, x) : value_less(x, s.v))) s.v = x;
     }
   }
   static void merge(State& s, const State& o) {
