@@ -54,6 +54,9 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
     A, M, x, b, dev, atol, maxiter, r = _setup("cg", A, b, x0, rtol, atol, maxiter, M)
     if r is None:
         return b, 0
+    native = _native_cg(A, M, x, b, dev, atol, maxiter, callback)
+    if native is not None:
+        return native
     matvec, psolve = A.matvec, M.matvec
     # Without a preconditioner z = r, and r.z is the r.r the norm test already
     # summed: reuse it (the same reduction of the same data, so the same value).
@@ -75,6 +78,24 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
     with mx.stream(dev):
         rr0 = _sumsq(r)
     return _solve(step, (x, r, None, None, rr0), maxiter, callback, dev)
+
+
+def _native_cg(A, M, x, b, dev, atol, maxiter, callback):
+    """The same iteration with the whole loop in C++ (one call, no per-iteration
+    dispatch), where it applies: CPU stream, float32/float64, a CSR matrix of x's
+    dtype, no preconditioner and no callback. None otherwise."""
+    from ...._ops import native_impl
+    from ..._csr import _csr_base
+    mat = getattr(A, "A", None)
+    if (callback is not None or dev.type != mx.cpu or not isinstance(M, IdentityOperator)
+            or not isinstance(mat, _csr_base) or x.dtype not in (mx.float32, mx.float64)
+            or not (native_impl.AVAILABLE and native_impl.has("cg"))):
+        return None
+    indptr, indices, data = mat.indptr, mat.indices, mat.data
+    if data.dtype != x.dtype or indptr.dtype != indices.dtype:
+        return None
+    x, converged, _, _ = native_impl.cg(indptr, indices, data, b, x, atol, maxiter)
+    return x, 0 if converged else maxiter
 
 
 # cg's vector updates, compiled so MLX fuses the elementwise passes (fewer sweeps
