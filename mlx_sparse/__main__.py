@@ -40,6 +40,8 @@ def demo(n=300):
     import numpy as np
     import scipy.sparse as ssp
 
+    import scipy.sparse.linalg  # noqa: F401  (ssp.linalg for the solver step)
+
     import mlx_sparse.sparse as sp
 
     ref = _poisson2d(n)
@@ -73,6 +75,8 @@ def demo(n=300):
         ("A + A.T (sparse + sparse)", lambda L, A: A.tocsr() + A.tocsr().T, None),
         ("A @ A (SpGEMM)", lambda L, A: A.tocsr() @ A.tocsr(), None),
         ("A.sum(axis=0)", lambda L, A: A.tocsr().sum(axis=0), None),
+        ("linalg.cg, 100 iterations", lambda L, A: L.linalg.cg(
+            A.tocsr(), x, rtol=0.0, maxiter=100)[0], None),
     ]
     failures = 0
     print(f"  {'operation':<36} {'mlx_sparse ms':>14} {'SciPy ms':>9}  matches SciPy")

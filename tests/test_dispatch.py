@@ -37,6 +37,13 @@ def test_info_prints_the_table(capsys):
         assert op in out
 
 
+def test_demo_matches_scipy(capsys):
+    """The README's main job, small: every step's result is compared with SciPy's."""
+    from mlx_sparse.__main__ import main
+    assert main(["demo", "--n", "20"]) == 0
+    assert "all results match SciPy" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("dtype", [mx.float32, mx.float64, mx.int64, mx.bfloat16])
 def test_native_and_mlx_paths_agree(dtype):
     rng = np.random.default_rng(7)
