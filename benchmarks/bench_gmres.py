@@ -16,9 +16,7 @@ a loaded machine; run with OPENBLAS_NUM_THREADS=1 for stable figures.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 import warnings
 
 import mlx.core as mx
@@ -27,7 +25,7 @@ import scipy.sparse as ssp
 import scipy.sparse.linalg as sla
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import table  # noqa: E402
+from _timing import median_ms, table  # noqa: E402
 
 import mlx_sparse.sparse as msp  # noqa: E402
 import mlx_sparse.sparse.linalg as mla  # noqa: E402
@@ -41,16 +39,8 @@ def convection_diffusion(m, c=0.4):
 
 
 def median_s(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        if isinstance(out, tuple) and isinstance(out[0], mx.array):
-            mx.eval(out[0])
-        elif isinstance(out, mx.array):
-            mx.eval(out)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    """Median wall time of fn() in seconds (no warm-up), MLX results evaluated."""
+    return median_ms(fn, repeat, warmup=0) / 1e3
 
 
 def main():

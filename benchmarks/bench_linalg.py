@@ -12,7 +12,6 @@ times per iteration that make up an iteration, and which implementation ran.
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -35,14 +34,8 @@ def poisson2d(side):
 
 
 def wall(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        if isinstance(out, tuple) and isinstance(out[0], mx.array):
-            mx.eval(out[0])
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    """Median wall time of fn() in seconds (no warm-up), MLX results evaluated."""
+    return median_ms(fn, repeat, warmup=0) / 1e3
 
 
 def main_gpu(args):

@@ -163,7 +163,6 @@ def gcrotmk(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=1000, M=None, callback
 def _gcrotmk(A, M, x, b, x0, rtol, atol, maxiter, callback, m, k, CU, discard_C,
              truncate):
     matvec, psolve = A.matvec, M.matvec
-    ndt = MX_TO_NP[x.dtype]
     if CU is None:
         CU = []
     if k is None:

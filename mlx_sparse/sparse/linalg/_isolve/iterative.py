@@ -10,17 +10,18 @@ converged (info 0), breakdowns (info -10, -11, ...), otherwise info = maxiter.
 """
 import mlx.core as mx
 
-from .utils import (CONVERGED, IdentityOperator, LinearOperator, aslinearoperator,
-                    dot, eps, flag_where, get_atol_rtol, iterate, make_system, norm,
-                    solver_device)
+from .utils import (CONVERGED, IdentityOperator, LinearOperator, _identity,
+                    aslinearoperator, dot, eps, flag_where, get_atol_rtol, iterate,
+                    make_system, norm, solver_device, sumsq)
 
 __all__ = ["bicg", "bicgstab", "cg", "cgs", "qmr"]
 
 _CONVERGED_MID = 3  # bicgstab: converged half-way through an iteration
 
 
-def _setup(name, A, b, x0, rtol, atol, maxiter, M):
-    """make_system, ||b|| (one host read), atol and the initial residual."""
+def _setup(name, A, b, x0, rtol, atol, maxiter, M, residual=True):
+    """make_system, ||b|| (one host read), atol and the initial residual (None when
+    b = 0; not formed when residual is False)."""
     A, M, x, b = make_system(A, M, x0, b)
     dev = solver_device(x.dtype)
     with mx.stream(dev):
@@ -30,9 +31,13 @@ def _setup(name, A, b, x0, rtol, atol, maxiter, M):
             maxiter = int(b.shape[0]) * 10
         if bnrm2 == 0:
             return A, M, x, b, dev, atol, maxiter, None
-        # SciPy skips the product for a zero start (it matters with inf/NaN in A).
-        r = b - A.matvec(x) if mx.any(x != 0).item() else b
+        r = _residual(A, x, b) if residual else b
     return A, M, x, b, dev, atol, maxiter, r
+
+
+def _residual(A, x, b):
+    # SciPy skips the product for a zero start (it matters with inf/NaN in A).
+    return b - A.matvec(x) if mx.any(x != 0).item() else b
 
 
 def _conj(a):
@@ -51,12 +56,16 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
 
     Returns ``(x, info)``: info 0 on convergence, maxiter when it did not converge.
     """
-    A, M, x, b, dev, atol, maxiter, r = _setup("cg", A, b, x0, rtol, atol, maxiter, M)
+    A, M, x, b, dev, atol, maxiter, r = _setup("cg", A, b, x0, rtol, atol, maxiter, M,
+                                               residual=False)
     if r is None:
         return b, 0
+    # The native loop forms its own residual: the Python one is built only here.
     native = _native_cg(A, M, x, b, dev, atol, maxiter, callback)
     if native is not None:
         return native
+    with mx.stream(dev):
+        r = _residual(A, x, b)
     matvec, psolve = A.matvec, M.matvec
     # Without a preconditioner z = r, and r.z is the r.r the norm test already
     # summed: reuse it (the same reduction of the same data, so the same value).
@@ -76,7 +85,7 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
         return (x_new, r, p, rho, rr), flag, x
 
     with mx.stream(dev):
-        rr0 = _sumsq(r)
+        rr0 = sumsq(r)
     return _solve(step, (x, r, None, None, rr0), maxiter, callback, dev)
 
 
@@ -89,7 +98,7 @@ def _native_cg(A, M, x, b, dev, atol, maxiter, callback):
     mat = getattr(A, "A", None)
     if (callback is not None or dev.type != mx.cpu or not isinstance(M, IdentityOperator)
             or not isinstance(mat, _csr_base) or x.dtype not in (mx.float32, mx.float64)
-            or not (native_impl.AVAILABLE and native_impl.has("cg"))):
+            or not native_impl.has("cg")):
         return None
     indptr, indices, data = mat.indptr, mat.indices, mat.data
     if data.dtype != x.dtype or indptr.dtype != indices.dtype:
@@ -109,14 +118,7 @@ def _cg_direction(z, p, rho, rho_prev):
 def _cg_update(x, r, p, q, rho):
     alpha = rho / dot(p, q)
     r = r - alpha * q
-    return x + alpha * p, r, _sumsq(r)
-
-
-def _sumsq(r):
-    """r.r (real): the squared 2-norm, the same value norm() squares."""
-    if r.dtype == mx.complex64:
-        return mx.sum(mx.real(r) ** 2 + mx.imag(r) ** 2)
-    return mx.sum(r * r)
+    return x + alpha * p, r, sumsq(r)
 
 
 def bicg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None):
@@ -245,8 +247,7 @@ def qmr(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M1=None, M2=None,
             M2 = LinearOperator(A.shape, matvec=lambda v: A_.psolve(v, "right"),
                                 rmatvec=lambda v: A_.rpsolve(v, "right"))
         else:
-            M1 = LinearOperator(A.shape, matvec=_identity, rmatvec=_identity)
-            M2 = LinearOperator(A.shape, matvec=_identity, rmatvec=_identity)
+            M1 = M2 = _identity_op(A)
     else:
         # SciPy needs LinearOperators here (and fails on an M1 or M2 alone); we
         # also take matrices, and the identity for the one left out.
@@ -308,10 +309,6 @@ def qmr(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M1=None, M2=None,
     with mx.stream(dev):
         x, info, _ = iterate(step, state0, maxiter, lambda s: s["x"], callback, dev)
     return x, info
-
-
-def _identity(v):
-    return v
 
 
 def _identity_op(A):

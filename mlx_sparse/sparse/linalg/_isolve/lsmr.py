@@ -20,8 +20,8 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from .lsqr import (_STOP_REASONS, _cast, _lsq_setup, _np_dtype, _read, _result_dtype,
-                   _sym_ortho)
+from .lsqr import (_STOP_REASONS, _cast, _lsq_setup, _lsq_start, _np_dtype, _read,
+                   _result_dtype, _sym_ortho)
 from .utils import norm, real_dtype
 
 __all__ = ["lsmr"]
@@ -65,25 +65,7 @@ def lsmr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
               f"maxiter = {maxiter}")
 
     with mx.stream(dev):
-        b = b.astype(wdt)
-        normb, = _read(norm(b))
-        if x0 is None:
-            x = mx.zeros((n,), dtype=wdt)
-            u = b
-            beta = normb
-        else:
-            x = x0.reshape(-1).astype(wdt)
-            u = b - A.matvec(x).astype(wdt)
-            beta, = _read(norm(u))
-        if beta > 0:
-            u = u * float(1 / beta)
-            v = A.rmatvec(u).astype(wdt)
-            alpha, = _read(norm(v))
-        else:
-            v = mx.zeros((n,), dtype=wdt)
-            alpha = 0
-        if alpha > 0:
-            v = v * float(1 / alpha)
+        b, normb, x, u, beta, v, alpha = _lsq_start(A, b, x0, n, wdt)
 
         itn = 0
         zetabar = alpha * beta

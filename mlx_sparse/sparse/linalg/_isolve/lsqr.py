@@ -116,6 +116,33 @@ def _read(*scalars):
     return list(np.array(vals))
 
 
+def _lsq_start(A, b, x0, n, wdt):
+    """The first bidiagonalization step of lsqr and lsmr, in the working dtype:
+    returns (b, ||b||, x, u, beta, v, alpha) with beta u = b - A x and
+    alpha v = A^H u (u, v normalized where beta, alpha > 0; v = x when beta = 0,
+    where both solvers stop at once)."""
+    b = b.astype(wdt)
+    bnorm, = _read(norm(b))
+    if x0 is None:
+        x = mx.zeros((n,), dtype=wdt)
+        u = b
+        beta = bnorm
+    else:
+        x = x0.reshape(-1).astype(wdt)
+        u = b - A.matvec(x).astype(wdt)
+        beta, = _read(norm(u))
+    if beta > 0:
+        u = u * float(1 / beta)
+        v = A.rmatvec(u).astype(wdt)
+        alpha, = _read(norm(v))
+    else:
+        v = x
+        alpha = 0.0
+    if alpha > 0:
+        v = v * float(1 / alpha)
+    return b, bnorm, x, u, beta, v, alpha
+
+
 def lsqr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
          iter_lim=None, show=False, calc_var=False, x0=None):
     """Find the least-squares solution of ``A x = b`` (optionally damped).
@@ -158,25 +185,7 @@ def lsqr(A, b, damp=0.0, atol=1e-6, btol=1e-6, conlim=1e8,
               f"iter_lim = {iter_lim}")
 
     with mx.stream(dev):
-        b = b.astype(wdt)
-        bnorm, = _read(norm(b))
-        if x0 is None:
-            x = mx.zeros((n,), dtype=wdt)
-            u = b
-            beta = bnorm
-        else:
-            x = x0.reshape(-1).astype(wdt)
-            u = b - A.matvec(x).astype(wdt)
-            beta, = _read(norm(u))
-        if beta > 0:
-            u = u * float(1 / beta)
-            v = A.rmatvec(u).astype(wdt)
-            alfa, = _read(norm(v))
-        else:
-            v = x
-            alfa = 0.0
-        if alfa > 0:
-            v = v * float(1 / alfa)
+        b, bnorm, x, u, beta, v, alfa = _lsq_start(A, b, x0, n, wdt)
         w = v
         var = mx.zeros((n,), dtype=wdt)
 

@@ -6,7 +6,7 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from .utils import MX_TO_NP, iterate, make_system, real_dtype, solver_device
+from .utils import MX_TO_NP, iterate, make_system, norm, real_dtype, solver_device
 
 __all__ = ["minres"]
 
@@ -29,12 +29,6 @@ _NONSYM = 7        # beta < 0 inside the iteration: ValueError
 def _inner(a, b):
     # SciPy's minres uses numpy.inner (no conjugation)
     return mx.sum(a * b)
-
-
-def _vnorm(a):
-    if a.dtype == mx.complex64:
-        return mx.sqrt(mx.sum(mx.real(a) ** 2 + mx.imag(a) ** 2))
-    return mx.sqrt(mx.sum(a * a))
 
 
 def _re(a):
@@ -72,7 +66,7 @@ def minres(A, b, x0=None, *, rtol=1e-5, shift=0.0, maxiter=None, M=None,
             raise ValueError("indefinite preconditioner")
         elif beta1 == 0:
             return x, 0
-        if _vnorm(b).item() == 0:
+        if norm(b).item() == 0:
             return b, 0
         beta1 = math.sqrt(beta1)
 
@@ -137,7 +131,7 @@ def minres(A, b, x0=None, *, rtol=1e-5, shift=0.0, maxiter=None, M=None,
             rhs1 = st["rhs2"] - delta * z
             rhs2 = -epsln * z
             Anorm = mx.sqrt(tnorm2)
-            ynorm = _vnorm(x)
+            ynorm = norm(x)
             epsx = Anorm * ynorm * eps
             rnorm = phibar
             inf = mx.array(np.inf, dtype=rdt)

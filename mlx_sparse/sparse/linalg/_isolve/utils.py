@@ -29,6 +29,7 @@ import numpy as np
 
 from ...._dtypes import MX_TO_NP, device_for, to_mx_dtype
 from .._interface import IdentityOperator, LinearOperator, aslinearoperator
+from .._interface import _as_mx as _as_vector  # an mx.array for any vector, dtype kept
 
 __all__ = ["make_system", "get_atol_rtol", "_get_atol_rtol", "set_check_every",
            "get_check_every", "solver_device", "iterate", "to_host_scalar"]
@@ -52,16 +53,6 @@ def _char(dt):
     if isinstance(dt, mx.Dtype):
         return MX_TO_NP[dt].char if dt in MX_TO_NP else "d"
     return np.dtype(dt).char
-
-
-def _as_vector(v):
-    """An mx.array for a NumPy / list / MLX vector (dtype kept)."""
-    if isinstance(v, mx.array):
-        return v
-    from ..._sputils import asmx
-    if isinstance(v, np.matrix):
-        v = np.asarray(v)
-    return asmx(np.asarray(v))
 
 
 def _working_mx_dtype(char):
@@ -308,10 +299,15 @@ def dot(a, b):
     return mx.sum(a * b)
 
 
+def sumsq(a):
+    """Lazy a.a (real): the squared 2-norm of a vector."""
+    if a.dtype == mx.complex64:
+        return mx.sum(mx.real(a) ** 2 + mx.imag(a) ** 2)
+    return mx.sum(a * a)
+
+
 def norm(a):
     """Lazy 2-norm of a vector (real scalar)."""
-    if a.dtype == mx.complex64:
-        return mx.sqrt(mx.sum(mx.real(a) ** 2 + mx.imag(a) ** 2))
-    return mx.sqrt(mx.sum(a * a))
+    return mx.sqrt(sumsq(a))
 
 
