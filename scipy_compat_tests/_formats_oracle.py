@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as ssp
 
 import mlx_sparse.sparse as msp
+from oracle import assert_exception_like
 
 FIELDS = {
     "coo": ("row", "col", "data"),
@@ -140,12 +141,7 @@ def raises_like_scipy(f, *args, match=None):
                 f(lib, *a)
         excs.append(info.value)
     theirs, ours = excs
-    assert isinstance(ours, type(theirs)), (
-        f"SciPy raised {type(theirs).__name__}({theirs}); we raised "
-        f"{type(ours).__name__}({ours})")
-    if match is not None:
-        import re
-        assert re.search(match, str(ours)), str(ours)
+    assert_exception_like(ours, theirs, match)
     return ours, theirs
 
 

@@ -16,6 +16,7 @@ checks with ``assert_matches_scipy`` that our result is SciPy's result.
 """
 import contextlib
 import dataclasses
+import re
 import zlib
 
 import mlx.core as mx
@@ -338,13 +339,17 @@ def assert_same_exception(f, *args, match_ours=None):
             assert all(a is b for a, b in zip(state, now)), (
                 "a failed call replaced the storage of its input")
     theirs, ours = excs
+    assert_exception_like(ours, theirs, match_ours)
+    return ours, theirs
+
+
+def assert_exception_like(ours, theirs, match=None):
+    """ours is an instance of SciPy's exception type (and its message matches)."""
     assert isinstance(ours, type(theirs)), (
         f"SciPy raised {type(theirs).__name__}({theirs}); "
         f"we raised {type(ours).__name__}({ours})")
-    if match_ours is not None:
-        import re
-        assert re.search(match_ours, str(ours)), str(ours)
-    return ours, theirs
+    if match is not None:
+        assert re.search(match, str(ours)), str(ours)
 
 
 def snapshot(obj):

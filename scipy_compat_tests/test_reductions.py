@@ -55,15 +55,19 @@ def _single_precision_source(case):
 @fmt_params
 @pytest.mark.parametrize("spec", spec_params(SMALL_SPECS))
 def test_sum_dtype(case, fmt):
-    kind = case.spec.kind
+    _check_dtype_arg(case, fmt, "sum", SUM_DTYPES)
+
+
+def _check_dtype_arg(case, fmt, name, dtypes):
+    """A.<name>(axis, dtype=dt) for every axis and dt, against SciPy."""
     soft = Soft()
     scale = abs_total(case)
     loose = _single_precision_source(case)
-    for dt in SUM_DTYPES:
+    for dt in dtypes:
         for axis in (None, 0, 1):
-            soft(f"sum(axis={axis}, dtype={dt})", compare,
-                 lambda sp, A, axis=axis, dt=dt: A.sum(axis=axis, dtype=dt),
-                 cin(case, fmt, kind), scale=scale, tol_dtype=loose)
+            soft(f"{name}(axis={axis}, dtype={dt})", compare,
+                 lambda sp, A, axis=axis, dt=dt: getattr(A, name)(axis=axis, dtype=dt),
+                 cin(case, fmt, case.spec.kind), scale=scale, tol_dtype=loose)
     soft.done()
 
 
@@ -112,16 +116,7 @@ def test_mean(case, fmt, kind):
 @fmt_params
 @pytest.mark.parametrize("spec", spec_params(SMALL_SPECS))
 def test_mean_dtype(case, fmt):
-    kind = case.spec.kind
-    soft = Soft()
-    scale = abs_total(case)
-    loose = _single_precision_source(case)
-    for dt in ("float32", "float64", "complex64"):
-        for axis in (None, 0, 1):
-            soft(f"mean(axis={axis}, dtype={dt})", compare,
-                 lambda sp, A, axis=axis, dt=dt: A.mean(axis=axis, dtype=dt),
-                 cin(case, fmt, kind), scale=scale, tol_dtype=loose)
-    soft.done()
+    _check_dtype_arg(case, fmt, "mean", ("float32", "float64", "complex64"))
 
 
 @kind_params

@@ -3,7 +3,6 @@
 to_scipy() round trips, and the documented differences from SciPy."""
 import os
 import sys
-import zlib
 
 import mlx.core as mx
 import numpy as np
@@ -14,7 +13,7 @@ import mlx_sparse.sparse as msp
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "scipy_compat_tests"))
 from oracle import (SPECS, Case, assert_matches_scipy, assert_values_equal,  # noqa: E402
-                    dtype_of, host, snapshot, spec_params, _snap_equal)
+                    dtype_of, host, snapshot, spec_params, test_seed, _snap_equal)
 
 FORMATS = ("coo", "csr", "csc")
 COMPRESSED = ("csr", "csc")
@@ -27,7 +26,7 @@ _BASE_SEED = int(os.environ.get("MLX_SPARSE_TEST_SEED") or
 
 @pytest.fixture
 def rng(request):
-    seed = (_BASE_SEED + zlib.crc32(request.node.nodeid.encode())) % 2**32
+    seed = test_seed(_BASE_SEED, request.node.nodeid)
     # shown with the captured output of a failing test
     print(f"random seed {seed}; reproduce with MLX_SPARSE_TEST_SEED={_BASE_SEED}")
     return np.random.default_rng(seed)

@@ -76,11 +76,6 @@ def _mul(a, b):
     return a.astype(acc) * b.astype(acc)
 
 
-# Per-slot sums (bool: OR; 64-bit integers without a 64-bit scatter): the one
-# helper shared with the structural kernels.
-_sum_into = _scatter_sum
-
-
 def _scatter_extreme(op, n, idx, vals):
     """Per-slot max (``op`` 'max') or min of ``vals``; a slot without values
     holds the dtype's lowest (max) or highest (min) value. Not bool."""
@@ -137,7 +132,7 @@ def compressed_matvec(n_major, n_minor, indptr, indices, data, x):
     n_major, n_minor = int(n_major), int(n_minor)
     _check_vector(x, n_minor, "x")
     major = expand_indptr(indptr, indices.shape[0])
-    return _sum_into(n_major, major, _mul(data, x[indices]), ptr=indptr).astype(data.dtype)
+    return _scatter_sum(n_major, major, _mul(data, x[indices]), ptr=indptr).astype(data.dtype)
 
 
 def compressed_matvec_t(n_major, n_minor, indptr, indices, data, x):
@@ -146,7 +141,7 @@ def compressed_matvec_t(n_major, n_minor, indptr, indices, data, x):
     n_major, n_minor = int(n_major), int(n_minor)
     _check_vector(x, n_major, "x")
     major = expand_indptr(indptr, indices.shape[0])
-    return _sum_into(n_minor, indices, _mul(data, x[major])).astype(data.dtype)
+    return _scatter_sum(n_minor, indices, _mul(data, x[major])).astype(data.dtype)
 
 
 def compressed_matmat(n_major, n_minor, indptr, indices, data, X):
@@ -159,7 +154,7 @@ def compressed_matmat(n_major, n_minor, indptr, indices, data, X):
     _check_matrix(X, n_minor, "X")
     major = expand_indptr(indptr, indices.shape[0])
     prod = _mul(data[:, None], X[indices])
-    return _sum_into(n_major, major, prod, ptr=indptr).astype(data.dtype)
+    return _scatter_sum(n_major, major, prod, ptr=indptr).astype(data.dtype)
 
 
 def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
@@ -169,7 +164,7 @@ def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
     _check_matrix(X, n_major, "X")
     major = expand_indptr(indptr, indices.shape[0])
     prod = _mul(data[:, None], X[major])
-    return _sum_into(n_minor, indices, prod).astype(data.dtype)
+    return _scatter_sum(n_minor, indices, prod).astype(data.dtype)
 
 
 # --------------------------------------------------------------------------
@@ -238,7 +233,7 @@ def compressed_matmul(
     cdt = _count_dtype(total)
     seg = mx.cumsum(is_new.astype(cdt)) - 1
     # Slots past the last run stay unused; no sync for the number of runs.
-    run_sum = _sum_into(total, seg, s_vals, grouped=True).astype(dt)
+    run_sum = _scatter_sum(total, seg, s_vals, grouped=True).astype(dt)
     keep = is_new & (run_sum[seg] != 0)
     kept_before = _exclusive_cumsum(keep, cdt)
     # HOST SYNC: the number of nonzero sums is the output length.
@@ -262,20 +257,20 @@ def _bool_or_num(bool_fn, num_fn):
     return lambda a, b: bool_fn(a, b) if a.dtype == mx.bool_ else num_fn(a, b)
 
 
-# op -> (function of (a, b), is a comparison, needs an ordering)
+# op -> (function of (a, b), is a comparison)
 # maximum/minimum follow SciPy's functors: the second operand wins only when
 # strictly greater (smaller), so a NaN in A is kept and a NaN in B is not.
 BINOPS = {
-    "add": (_bool_or_num(mx.logical_or, mx.add), False, False),
-    "sub": (_bool_or_num(mx.not_equal, mx.subtract), False, False),
-    "mul": (_bool_or_num(mx.logical_and, mx.multiply), False, False),
-    "maximum": (lambda a, b: mx.where(a < b, b, a), False, True),
-    "minimum": (lambda a, b: mx.where(b < a, b, a), False, True),
-    "ne": (mx.not_equal, True, False),
-    "lt": (mx.less, True, True),
-    "gt": (mx.greater, True, True),
-    "le": (mx.less_equal, True, True),
-    "ge": (mx.greater_equal, True, True),
+    "add": (_bool_or_num(mx.logical_or, mx.add), False),
+    "sub": (_bool_or_num(mx.not_equal, mx.subtract), False),
+    "mul": (_bool_or_num(mx.logical_and, mx.multiply), False),
+    "maximum": (lambda a, b: mx.where(a < b, b, a), False),
+    "minimum": (lambda a, b: mx.where(b < a, b, a), False),
+    "ne": (mx.not_equal, True),
+    "lt": (mx.less, True),
+    "gt": (mx.greater, True),
+    "le": (mx.less_equal, True),
+    "ge": (mx.greater_equal, True),
 }
 
 
@@ -301,7 +296,7 @@ def compressed_binop(
     """
     if op not in BINOPS:
         raise ValueError(f"op must be one of {sorted(BINOPS)}, got {op!r}")
-    fn, is_cmp, _ = BINOPS[op]
+    fn, is_cmp = BINOPS[op]
     n_major, n_minor = int(n_major), int(n_minor)
     out_dt = mx.bool_ if is_cmp else a_data.dtype
     idt = mx.int64 if any(a.dtype == mx.int64 for a in (a_indptr, a_indices, b_indptr, b_indices)) else mx.int32
@@ -363,12 +358,12 @@ def _extreme(dt, lowest):
 def _reduce(op, n, idx, data, present, ptr=None):
     """``op`` over the values of ``data`` grouped by ``idx`` into ``n`` slots;
     ``present`` says which slots received a value (others give 0); ``ptr``
-    as in ``_sum_into``."""
+    as in ``_scatter_sum``."""
     if op not in REDUCE_OPS:
         raise ValueError(f"op must be one of {REDUCE_OPS}, got {op!r}")
     dt = data.dtype
     if op == "sum":
-        return _sum_into(n, idx, data.astype(_acc_dtype(dt)), ptr=ptr).astype(dt)
+        return _scatter_sum(n, idx, data.astype(_acc_dtype(dt)), ptr=ptr).astype(dt)
     if n == 0 or data.size == 0:
         return mx.zeros((n,), dtype=dt)
     if dt == mx.bool_:

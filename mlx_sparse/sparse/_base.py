@@ -197,8 +197,7 @@ class _spbase(_data_mixin, _minmax_mixin):
                             f"'{casting}'")
         # As SciPy: cast, then sum duplicates in the new dtype
         out = self._with_data(self._s.data.astype(dtype))
-        if hasattr(out, "sum_duplicates"):
-            out.sum_duplicates()
+        out.sum_duplicates()
         return out
 
     def _with_data(self, data):
@@ -444,10 +443,8 @@ class _spbase(_data_mixin, _minmax_mixin):
 
     def __add__(self, other):
         if isscalarlike(other):
-            if scalar_value(other) == 0:
-                return self.copy()
-            raise NotImplementedError("adding a nonzero scalar to a sparse array is "
-                                      "not supported")
+            return self._zero_scalar_only(
+                other, "adding a nonzero scalar to a sparse array is not supported")
         if issparse(other):
             return self._compressed_self()._binopt(self._same_shape(other), "add")
         d = mx.broadcast_to(asmx(other), self.shape)
@@ -463,10 +460,8 @@ class _spbase(_data_mixin, _minmax_mixin):
 
     def __sub__(self, other):
         if isscalarlike(other):
-            if scalar_value(other) == 0:
-                return self.copy()
-            raise NotImplementedError("subtracting a nonzero scalar from a sparse "
-                                      "array is not supported")
+            return self._zero_scalar_only(
+                other, "subtracting a nonzero scalar from a sparse array is not supported")
         if issparse(other):
             return self._compressed_self()._binopt(self._same_shape(other), "sub")
         d = mx.broadcast_to(asmx(other), self.shape)
@@ -474,14 +469,18 @@ class _spbase(_data_mixin, _minmax_mixin):
 
     def __rsub__(self, other):
         if isscalarlike(other):
-            if scalar_value(other) == 0:
-                return -self.copy()
-            raise NotImplementedError("subtracting a sparse array from a nonzero "
-                                      "scalar is not supported")
+            return -self._zero_scalar_only(
+                other, "subtracting a sparse array from a nonzero scalar is not supported")
         if issparse(other):
             return _ours(other) - self
         d = mx.broadcast_to(asmx(other), self.shape)
         return _dense_binop(np.subtract, mx.subtract, d, self.toarray())
+
+    def _zero_scalar_only(self, other, msg):
+        """A copy of self for a scalar operand 0 of + / -; SciPy refuses any other."""
+        if scalar_value(other) == 0:
+            return self.copy()
+        raise NotImplementedError(msg)
 
     def _same_shape(self, other):
         other = _ours(other)
@@ -621,8 +620,7 @@ class _spbase(_data_mixin, _minmax_mixin):
             # (MLX sums small integers in int32: cast back, exact modulo 2**bits)
             total = mx.sum(data.astype(final)).astype(final)
             return _to_out(total, out)
-        acc = result_dtype(None, res_dt, src)
-        A = self if acc == src else self._with_data(self._s.data.astype(acc))
+        A = self if res_dt == src else self._with_data(self._s.data.astype(res_dt))
         s = A._compressed_self()._s
         if axis == 1 - s.major_axis:
             res = _ops.compressed_reduce_major("sum", s.n_major, s.indptr, s.data)

@@ -12,7 +12,7 @@ from ._coo import (_bincount, _check_transpose_axes, _coo_from_triplets,
                    _finish_dense, dense_operand)
 from ._data import result_dtype
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, index_dtype_for,
-                       isshape, mx_index_dtype, nnz_axis, validateaxis)
+                       isshape, mx_index_dtype, nnz_axis)
 
 
 class _cs_base(_spbase):

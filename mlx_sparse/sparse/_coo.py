@@ -8,7 +8,7 @@ from ._base import _spbase, issparse, sparray, _compress
 from .._dtypes import MX_TO_NP, NP_TO_MX
 from ._sputils import (INT32_MAX, INT32_MIN, asmx, check_shape, check_value_dtype,
                        get_index_dtype, getdtype, isshape, nnz_axis,
-                       mx_index_dtype, to_host, validateaxis)
+                       mx_index_dtype, to_host)
 
 
 class _coo_base(_spbase):

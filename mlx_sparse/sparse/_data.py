@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _ops
 from .._dtypes import MX_TO_NP, NP_TO_MX
-from ._sputils import asmx, isscalarlike, validateaxis
+from ._sputils import asmx, getdtype, isscalarlike, to_host, validateaxis
 
 
 def reduction_axis(axis):
@@ -66,9 +66,7 @@ def scalar_value(x):
 def host_scalar(x):
     """A scalar operand as NumPy sees it: an MLX 0-d array becomes a NumPy 0-d array
     (typed, so it promotes like one); Python and NumPy scalars stay as they are."""
-    if isinstance(x, mx.array):
-        return np.asarray(x.astype(mx.float32) if x.dtype == mx.bfloat16 else x)
-    return x
+    return to_host(x) if isinstance(x, mx.array) else x
 
 
 def scalar_array(x, dt):
@@ -87,9 +85,8 @@ def elementwise(np_f, data, mx_f, *args):
     dt = result_dtype(np_f, data.dtype, *args)
     if mx_f is not None and mx.float64 not in (dt, data.dtype):
         return mx_f(data.astype(dt), dt)
-    from ._base import _host
     with np.errstate(all="ignore"):
-        out = np.asarray(np_f(_host(data), *args))
+        out = np.asarray(np_f(to_host(data), *args))
     return asmx(out.astype(np.complex64) if out.dtype == np.complex128 else out, dt)
 
 
@@ -173,10 +170,8 @@ class _data_mixin:
         recip = 1 / host_scalar(other)
         if self._s.data.dtype == mx.complex64:
             return self._mul_scalar(recip)
-        A = self
-        if self._s.data.dtype != mx.float64:
-            A = self.astype(mx.float64)
-            A.sum_duplicates()
+        # (astype sums the duplicates, in float64)
+        A = self if self._s.data.dtype == mx.float64 else self.astype(mx.float64)
         return A._mul_scalar(recip)
 
     def _scale_inplace(self, factor):
@@ -208,7 +203,6 @@ class _data_mixin:
                 "Use `np.ones(A.shape, dtype=A.dtype)` for this case.")
         data = self._deduped_data()
         if dtype is not None:
-            from ._sputils import getdtype
             data = data.astype(getdtype(dtype))
         # `data ** n` as SciPy: NumPy's operator (bool ** 2 is int8, np.power's int64)
         return self._with_data(elementwise(

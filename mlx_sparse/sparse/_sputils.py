@@ -75,10 +75,6 @@ def isscalarlike(x):
     return np.isscalar(x)
 
 
-def _is_sparse_like(x):
-    return hasattr(x, "format") and hasattr(x, "tocsr")
-
-
 def isshape(x, nonneg=False):
     """True for a tuple of two integers (SciPy's 2-D rule)."""
     if not isinstance(x, tuple) or len(x) != 2:
