@@ -73,22 +73,12 @@ using Strides = cuda::std::array<int64_t, 10>;
 #define inf cuda::std::numeric_limits<float>::infinity()
 """
 
-# MLX dtype name -> (CUDA type as MLX's dtype_to_cuda_type names it, accumulator type)
-VALUE_TYPES = {
-    "bool": ("bool", "int32_t"),
-    "int8": ("int8_t", "int32_t"),
-    "int16": ("int16_t", "int32_t"),
-    "int32": ("int32_t", "int32_t"),
-    "int64": ("int64_t", "int64_t"),
-    "uint8": ("uint8_t", "uint32_t"),
-    "uint16": ("uint16_t", "uint32_t"),
-    "uint32": ("uint32_t", "uint32_t"),
-    "uint64": ("uint64_t", "uint64_t"),
-    "float16": ("__half", "float"),
-    "bfloat16": ("__nv_bfloat16", "float"),
-    "float32": ("float", "float"),
-    "complex64": ("mlx::core::cu::complex64_t", "mlx::core::cu::complex64_t"),
-}
+# MLX value dtype -> its accumulator dtype (as gpu_impl._ACC); as CUDA types (the names
+# MLX's dtype_to_cuda_type gives, kept in the kernels module): (value, accumulator)
+_ACC_NAME = {"bool": "int32", "int8": "int32", "int16": "int32", "uint8": "uint32",
+             "uint16": "uint32", "float16": "float32", "bfloat16": "float32"}
+VALUE_TYPES = {v: (c, _K.CUDA_TYPES[_ACC_NAME.get(v, v)]) for v, c in _K.CUDA_TYPES.items()}
+
 INDEX_TYPES = ("int32_t", "int64_t")
 INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8),
                "CHUNK": (512,), "HAS_X": (0, 1), "CAP": (1 << 28,), "TILE": (2048, 256),

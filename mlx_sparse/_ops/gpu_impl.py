@@ -539,8 +539,9 @@ def compressed_matvec_t(n_major, n_minor, indptr, indices, data, x):
     nnz = data.shape[0]
     if n_minor == 0 or n_major == 0 or nnz == 0:
         return mx.zeros((n_minor,), dtype=dt)
-    rowmax = _rowmax(indptr, mx.int32 if indptr.dtype == indices.dtype == mx.int32 else mx.int64)
+    rowmax_of = indptr
     indptr, indices, idt = _index_arrays(indptr, indices)
+    rowmax = _rowmax(rowmax_of, idt)
     # a group of LANES lanes per row, a nonzero per lane per step, at most 32 steps
     lanes = int(TUNING["spmv_lanes"] or _pow2_at_least(nnz / n_major / 2))
     chunk = 32 * lanes
@@ -560,8 +561,9 @@ def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
     k, nnz = X.shape[1], data.shape[0]
     if n_minor == 0 or n_major == 0 or k == 0 or nnz == 0:
         return mx.zeros((n_minor, k), dtype=dt)
-    rowmax = _rowmax(indptr, mx.int32 if indptr.dtype == indices.dtype == mx.int32 else mx.int64)
+    rowmax_of = indptr
     indptr, indices, idt = _index_arrays(indptr, indices)
+    rowmax = _rowmax(rowmax_of, idt)
     lanes, vec, _ = _spmm_layout(k, nnz, n_major)
     n_tiles = -(-k // (lanes * vec))
     chunk = 256

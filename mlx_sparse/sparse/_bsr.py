@@ -13,7 +13,7 @@ import numpy as np
 from .. import _ops
 from .._storage import COO, CSR
 from ._base import _spbase, issparse, sparray
-from ._coo import _check_transpose_axes, _finish_dense, dense_operand
+from ._coo import _check_transpose_axes, dense_operand
 from ._index_utils import (container, exclusive_cumsum, expand_indptr,
                            index_dtype_for, positions_of, take)
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isintlike,
@@ -359,10 +359,6 @@ class _bsr_base(_spbase):
         res = _spbase._matmul_sparse(self, other)
         cols = other.blocksize[1] if isinstance(other, _bsr_base) else 1
         return res.tobsr((self.blocksize[0], cols))   # SciPy: BSR @ sparse is BSR
-
-    def reshape(self, *args, **kwargs):
-        from ._dia import _reshape_via_coo
-        return _reshape_via_coo(self, args, kwargs)
 
     def resize(self, *shape):
         shape = check_shape(shape)

@@ -12,12 +12,12 @@ import warnings
 import mlx.core as mx
 import numpy as np
 
-from .._dtypes import MX_TO_NP, NP_TO_MX
+from .._dtypes import MX_TO_NP
 from .._storage import COO, CSC, CSR
 from ._base import _spbase, issparse
 from ._dia import CHUNK, DIA, diagonals_to_compressed
 from ._index_utils import (container, exclusive_cumsum, index_dtype_for, is_sparray,
-                           positions_of, segment_ids, side_stream, take, value_stream)
+                           segment_ids, side_stream, take, value_stream)
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isintlike,
                        isscalarlike, mx_index_dtype, upcast)
 

@@ -343,23 +343,12 @@ class _dia_base(_spbase):
             return res.todia()       # SciPy keeps DIA for DIA @ DIA
         return res
 
-    def reshape(self, *args, **kwargs):
-        return _reshape_via_coo(self, args, kwargs)
-
     def __getitem__(self, key):
         raise TypeError(f"'{type(self).__name__}' object is not subscriptable")
 
     def __setitem__(self, key, value):
         raise TypeError(f"'{type(self).__name__}' object does not support item "
                         "assignment")
-
-
-def _reshape_via_coo(A, args, kwargs):
-    """SciPy's _spbase.reshape: the same object for the same shape, else COO."""
-    shape = check_shape(args, A.shape)
-    if shape == A.shape:
-        return A.copy() if kwargs.get("copy", False) else A
-    return A.tocoo().reshape(shape, **kwargs)
 
 
 class dia_array(_dia_base, sparray):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._storage import COO
 from ._base import _spbase, issparse, sparray
-from ._host_formats import _host_base
+from ._host_formats import _host_base, host_values
 from ._index_utils import container
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isshape,
                        mx_index_dtype)
@@ -70,9 +70,8 @@ class _dok_base(_host_base, dict):
         s = c._s
         self._shape = tuple(s.shape)
         self._dtype = s.data.dtype
-        vals = s.data.astype(mx.float32) if s.data.dtype == mx.bfloat16 else s.data
         keys = zip(np.asarray(s.row).tolist(), np.asarray(s.col).tolist())
-        self._dict = dict(zip(keys, np.asarray(vals)))
+        self._dict = dict(zip(keys, host_values(s.data)))
 
     def _build_storage(self):
         M, N = self._shape
@@ -208,9 +207,7 @@ class _dok_base(_host_base, dict):
 
     # ---- structure ----------------------------------------------------------------------
     def copy(self):
-        out = type(self).__new__(type(self))
-        _spbase.__init__(out, maxprint=self.maxprint)
-        out._shape, out._dtype = self._shape, self._dtype
+        out = self._blank(self._shape, self._dtype)
         out._dict = dict(self._dict)
         return out
 
@@ -225,25 +222,14 @@ class _dok_base(_host_base, dict):
     def _with_data(self, data):
         """Same keys in the same (insertion) order, new values: the values of `_s`
         follow the dictionary's order."""
-        out = type(self).__new__(type(self))
-        _spbase.__init__(out, maxprint=self.maxprint)
-        out._shape, out._dtype = self._shape, data.dtype
-        vals = data.astype(mx.float32) if data.dtype == mx.bfloat16 else data
-        out._dict = dict(zip(self._dict.keys(), np.asarray(vals)))
+        out = self._blank(self._shape, data.dtype)
+        out._dict = dict(zip(self._dict.keys(), host_values(data)))
         return out
-
-    def astype(self, dtype, casting="unsafe", copy=True):
-        dt = getdtype(dtype)
-        if dt == self._dtype:
-            return self.copy() if copy else self
-        return _spbase.astype(self, dt, casting=casting, copy=copy)
 
     def transpose(self, axes=None, copy=False):
         from ._coo import _check_transpose_axes
         _check_transpose_axes(axes, self._is_array)
-        out = type(self).__new__(type(self))
-        _spbase.__init__(out, maxprint=self.maxprint)
-        out._shape, out._dtype = self._shape[::-1], self._dtype
+        out = self._blank(self._shape[::-1], self._dtype)
         out._dict = {(j, i): v for (i, j), v in self._dict.items()}
         return out
 
@@ -252,9 +238,7 @@ class _dok_base(_host_base, dict):
         # SciPy keeps DOK for DOK + (any sparse operand)
         return res.todok() if issparse(other) and issparse(res) else res
 
-    def reshape(self, *args, **kwargs):
-        from ._dia import _reshape_via_coo
-        return _reshape_via_coo(self, args, kwargs)
+    reshape = _spbase.reshape   # SciPy's: COO unless the shape is unchanged
 
     def todok(self, copy=False):
         return self.copy() if copy else self
@@ -268,14 +252,6 @@ class _dok_base(_host_base, dict):
     def conjtransp(self):
         """Conjugate transpose (SciPy's dok conjtransp)."""
         return self.conj().transpose()
-
-    def _scipy_args(self):
-        raise NotImplementedError
-
-    def to_scipy(self):
-        import scipy.sparse as ssp
-        cls = ssp.dok_array if self._is_array else ssp.dok_matrix
-        return cls(self.tocoo().to_scipy())
 
 
 class dok_array(_dok_base, sparray):
@@ -301,7 +277,4 @@ def isspmatrix_dok(x):
 def coo_to_dok(coo_obj):
     """A DOK of the same kind as a COO object (duplicates summed)."""
     cls = dok_array if coo_obj._is_array else dok_matrix
-    out = cls.__new__(cls)
-    _spbase.__init__(out, maxprint=coo_obj.maxprint)
-    out._load_storage(coo_obj._s)
-    return out
+    return cls._from_storage(coo_obj._s, coo_obj.maxprint)

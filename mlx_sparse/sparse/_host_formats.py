@@ -13,12 +13,17 @@ import numpy as np
 from .._dtypes import MX_TO_NP
 from ._base import _spbase, issparse
 from ._coo import _check_transpose_axes
-from ._sputils import check_shape, getdtype, isintlike
+from ._sputils import getdtype, isintlike
 
 
 def host_dtype(dt):
     """The NumPy dtype holding values of MLX dtype dt on the host (bfloat16: float32)."""
     return np.dtype(np.float32) if dt == mx.bfloat16 else np.dtype(MX_TO_NP[dt])
+
+
+def host_values(data):
+    """An MLX value buffer as a NumPy array of host_dtype (bfloat16 via float32)."""
+    return np.asarray(data.astype(mx.float32) if data.dtype == mx.bfloat16 else data)
 
 
 class _host_base(_spbase):
@@ -42,6 +47,13 @@ class _host_base(_spbase):
 
     def _changed(self):
         self._cache = None
+
+    def _blank(self, shape, dtype):
+        """A new object of this class with shape and dtype set and no structure."""
+        out = type(self).__new__(type(self))
+        _spbase.__init__(out, maxprint=self.maxprint)
+        out._shape, out._dtype = shape, dtype
+        return out
 
     # ---- attributes -------------------------------------------------------------------
     @property
@@ -115,8 +127,7 @@ class _host_base(_spbase):
         rows, cols = _targets(key, self._shape)
         if issparse(x):
             x = x.toarray()
-        vals = np.asarray(x.astype(mx.float32) if isinstance(x, mx.array) and
-                          x.dtype == mx.bfloat16 else x)
+        vals = host_values(x) if isinstance(x, mx.array) else np.asarray(x)
         vals = _broadcast_to_target(vals, rows.shape).astype(self._np_dtype)
         for i, j, v in zip(rows.ravel().tolist(), cols.ravel().tolist(), vals.ravel()):
             self._set1(i, j, v)
@@ -135,6 +146,17 @@ class _host_base(_spbase):
 
     def copy(self):
         return self._from_storage(self._s, self.maxprint)
+
+    def astype(self, dtype, casting="unsafe", copy=True):
+        dt = getdtype(dtype)
+        if dt == self._dtype:
+            return self.copy() if copy else self
+        return _spbase.astype(self, dt, casting=casting, copy=copy)
+
+    def to_scipy(self):
+        import scipy.sparse as ssp
+        cls = getattr(ssp, f"{self.format}_{'array' if self._is_array else 'matrix'}")
+        return cls(self.tocoo().to_scipy())
 
     def transpose(self, axes=None, copy=False):
         _check_transpose_axes(axes, self._is_array)

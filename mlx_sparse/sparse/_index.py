@@ -35,9 +35,10 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
-from .._dtypes import MX_TO_NP, NP_TO_MX, device_for
-from .._storage import COO, CSC, CSR
+from .._dtypes import MX_TO_NP, NP_TO_MX
+from .._storage import COO, CSR
 from ._base import SparseEfficiencyWarning, issparse
+from ._index_utils import value_stream
 from ._sputils import isintlike
 
 _INT32_MAX = 2**31 - 1
@@ -55,7 +56,7 @@ def _on_data_device(fn):
 
     @functools.wraps(fn)
     def wrapper(A, *args):
-        with mx.stream(device_for(A._s.data.dtype)):
+        with value_stream(A._s.data.dtype):
             return fn(A, *args)
     return wrapper
 

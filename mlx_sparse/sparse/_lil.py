@@ -12,7 +12,7 @@ import numpy as np
 
 from .._storage import CSR
 from ._base import _spbase, issparse, sparray
-from ._host_formats import _host_base
+from ._host_formats import _host_base, host_values
 from ._index_utils import container
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isshape,
                        mx_index_dtype)
@@ -71,8 +71,7 @@ class _lil_base(_host_base):
         M = self._shape[0]
         indptr = np.asarray(s.indptr).astype(np.int64).tolist()
         indices = np.asarray(s.indices).tolist()
-        vals = s.data.astype(mx.float32) if s.data.dtype == mx.bfloat16 else s.data
-        vals = list(np.asarray(vals))
+        vals = list(host_values(s.data))
         rows, data = np.empty((M,), dtype=object), np.empty((M,), dtype=object)
         for i in range(M):
             lo, hi = indptr[i], indptr[i + 1]
@@ -153,9 +152,7 @@ class _lil_base(_host_base):
 
     # ---- structure ------------------------------------------------------------------------
     def copy(self):
-        out = type(self).__new__(type(self))
-        _spbase.__init__(out, maxprint=self.maxprint)
-        out._shape, out._dtype = self._shape, self._dtype
+        out = self._blank(self._shape, self._dtype)
         M = self._shape[0]
         out.rows = np.empty((M,), dtype=object)
         out.data = np.empty((M,), dtype=object)
@@ -184,11 +181,8 @@ class _lil_base(_host_base):
 
     def _with_data(self, data):
         """Same rows, new values (the values of `_s` follow the rows' order)."""
-        out = type(self).__new__(type(self))
-        _spbase.__init__(out, maxprint=self.maxprint)
-        out._shape, out._dtype = self._shape, data.dtype
-        vals = data.astype(mx.float32) if data.dtype == mx.bfloat16 else data
-        vals = list(np.asarray(vals))
+        out = self._blank(self._shape, data.dtype)
+        vals = list(host_values(data))
         M = self._shape[0]
         out.rows = np.empty((M,), dtype=object)
         out.data = np.empty((M,), dtype=object)
@@ -199,12 +193,6 @@ class _lil_base(_host_base):
             out.data[i] = vals[pos:pos + n]
             pos += n
         return out
-
-    def astype(self, dtype, casting="unsafe", copy=True):
-        dt = getdtype(dtype)
-        if dt == self._dtype:
-            return self.copy() if copy else self
-        return _spbase.astype(self, dt, casting=casting, copy=copy)
 
     def __neg__(self):
         return -self.tocsr()      # SciPy's LIL negates through CSR
@@ -223,14 +211,6 @@ class _lil_base(_host_base):
 
     def __setitem__(self, key, x):
         _host_base.__setitem__(self, key, x)
-
-    def _scipy_args(self):
-        raise NotImplementedError
-
-    def to_scipy(self):
-        import scipy.sparse as ssp
-        cls = ssp.lil_array if self._is_array else ssp.lil_matrix
-        return cls(self.tocsr().to_scipy())
 
 
 def _any_to_csr(s):
@@ -264,7 +244,4 @@ def isspmatrix_lil(x):
 def csr_to_lil(csr_obj):
     """A LIL of the same kind as a CSR object."""
     cls = lil_array if csr_obj._is_array else lil_matrix
-    out = cls.__new__(cls)
-    _spbase.__init__(out, maxprint=csr_obj.maxprint)
-    out._load_storage(csr_obj._s)
-    return out
+    return cls._from_storage(csr_obj._s, csr_obj.maxprint)
