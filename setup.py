@@ -4,7 +4,6 @@ The extension is several translation units compiled in parallel (pybind11's
 ParallelCompile; MLX_SPARSE_BUILD_JOBS sets the number of jobs, default: all cores). No -march flags: the wheel must run on any CPU of its architecture.
 """
 import glob
-import os
 import sys
 
 from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext

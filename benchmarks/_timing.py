@@ -7,14 +7,7 @@ import mlx.core as mx
 
 def median_ms(fn, repeat=7, warmup=1):
     """Median wall time of fn() in ms; MLX results are evaluated inside the timing."""
-    for _ in range(warmup):
-        _eval(fn())
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        _eval(fn())
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return interleaved_ms([fn], repeat, warmup)[0]
 
 
 def _eval(out):
@@ -57,3 +50,19 @@ def interleaved_ms(fns, repeat=7, warmup=1):
             _eval(f())
             ts.append((time.perf_counter() - t0) * 1e3)
     return [statistics.median(ts) for ts in times]
+
+
+def add_mlx_cache_arg(parser):
+    """Adds --mlx-cache-mb (see set_mlx_cache) to an argparse parser."""
+    parser.add_argument("--mlx-cache-mb", type=int, default=None,
+                        help="mx.set_cache_limit: MLX keeps this much freed memory for reuse (its default "
+                             "on Linux CPU is small, so large outputs land in fresh, page-faulting memory)")
+
+
+def set_mlx_cache(mb):
+    """mx.set_cache_limit(mb MiB) unless mb is None; returns the cache limit in effect, in bytes."""
+    if mb is not None:
+        mx.set_cache_limit(mb << 20)
+    limit = mx.set_cache_limit(0)
+    mx.set_cache_limit(limit)
+    return limit

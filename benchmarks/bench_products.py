@@ -15,7 +15,7 @@ import mlx.core as mx
 import numpy as np
 import scipy.sparse as ssp
 
-from _timing import interleaved_ms, table
+from _timing import add_mlx_cache_arg, interleaved_ms, set_mlx_cache, table
 
 import mlx_sparse.sparse as sp
 from mlx_sparse._ops import native_impl
@@ -45,15 +45,10 @@ def main():
     p.add_argument("--nnz", type=int, default=10_000_000)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--only", default="", help="comma-separated case prefixes")
-    p.add_argument("--mlx-cache-mb", type=int, default=None,
-                   help="mx.set_cache_limit: MLX keeps this much freed memory for reuse (its default "
-                        "on Linux CPU is small, so large outputs land in fresh, page-faulting memory)")
+    add_mlx_cache_arg(p)
     args = p.parse_args()
     mx.set_default_device(mx.cpu)
-    if args.mlx_cache_mb is not None:
-        mx.set_cache_limit(args.mlx_cache_mb << 20)
-    cache_limit = mx.set_cache_limit(0)
-    mx.set_cache_limit(cache_limit)
+    cache_limit = set_mlx_cache(args.mlx_cache_mb)
     rng = np.random.default_rng(0)
     nnz = args.nnz
     n = nnz // 10

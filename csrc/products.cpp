@@ -164,6 +164,19 @@ py::array bind_compressed_reduce_minor(const std::string& op, int64_t n_minor, c
   });
 }
 
+// Registers one of the four sparse-dense products (matmat_impl with fixed transposed / ndim).
+void def_matmat(py::module_& m, const char* name, bool transposed, py::ssize_t ndim, const char* x_name,
+                const char* doc) {
+  m.def(
+      name,
+      [transposed, ndim](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices,
+                         const py::array& data, const py::array& x, const std::string& vtype) {
+        return matmat_impl(transposed, ndim, n_major, n_minor, indptr, indices, data, x, vtype);
+      },
+      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg(x_name),
+      py::arg("vtype"), doc);
+}
+
 }  // namespace
 
 namespace mlx_sparse {
@@ -172,40 +185,15 @@ namespace bind {
 void register_products(py::module_& m) {
   register_binop(m);
   register_cg(m);
-  m.def(
-      "compressed_matvec",
-      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
-         const py::array& x, const std::string& vtype) {
-        return matmat_impl(false, 1, n_major, n_minor, indptr, indices, data, x, vtype);
-      },
-      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("x"),
-      py::arg("vtype"),
-      "y[i] = sum of data[p] * x[indices[p]] over slice i (length n_major); x has the value dtype. "
-      "float16/bfloat16 accumulate in float32, bool is OR of ANDs, integers wrap.");
-  m.def(
-      "compressed_matvec_t",
-      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
-         const py::array& x, const std::string& vtype) {
-        return matmat_impl(true, 1, n_major, n_minor, indptr, indices, data, x, vtype);
-      },
-      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("x"),
-      py::arg("vtype"), "y = A^T x: y[indices[p]] += data[p] * x[major(p)] (length n_minor; x has length n_major).");
-  m.def(
-      "compressed_matmat",
-      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
-         const py::array& X, const std::string& vtype) {
-        return matmat_impl(false, 2, n_major, n_minor, indptr, indices, data, X, vtype);
-      },
-      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("X"),
-      py::arg("vtype"), "Y = A @ X for a C-contiguous X of shape (n_minor, k): Y is (n_major, k).");
-  m.def(
-      "compressed_matmat_t",
-      [](int64_t n_major, int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
-         const py::array& X, const std::string& vtype) {
-        return matmat_impl(true, 2, n_major, n_minor, indptr, indices, data, X, vtype);
-      },
-      py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("X"),
-      py::arg("vtype"), "Y = A^T @ X for a C-contiguous X of shape (n_major, k): Y is (n_minor, k).");
+  def_matmat(m, "compressed_matvec", false, 1, "x",
+             "y[i] = sum of data[p] * x[indices[p]] over slice i (length n_major); x has the value dtype. "
+             "float16/bfloat16 accumulate in float32, bool is OR of ANDs, integers wrap.");
+  def_matmat(m, "compressed_matvec_t", true, 1, "x",
+             "y = A^T x: y[indices[p]] += data[p] * x[major(p)] (length n_minor; x has length n_major).");
+  def_matmat(m, "compressed_matmat", false, 2, "X",
+             "Y = A @ X for a C-contiguous X of shape (n_minor, k): Y is (n_major, k).");
+  def_matmat(m, "compressed_matmat_t", true, 2, "X",
+             "Y = A^T @ X for a C-contiguous X of shape (n_major, k): Y is (n_minor, k).");
   m.def("compressed_matmul", &bind_compressed_matmul, py::arg("n_major"), py::arg("n_inner"), py::arg("n_minor"),
         py::arg("a_indptr"), py::arg("a_indices"), py::arg("a_data"), py::arg("b_indptr"), py::arg("b_indices"),
         py::arg("b_data"), py::arg("vtype"),

@@ -317,20 +317,7 @@ Compressed<V, I> compressed_matmul(size_t n_major, size_t n_inner, size_t n_mino
   // Partitioning: majors cut into T ranges of about equal products (+ 1 per row).
   const size_t work = ub[n_major] + n_major;
   const int T = threads_for(work, max_threads);
-  std::vector<size_t> bounds(static_cast<size_t>(T) + 1, n_major);
-  bounds[0] = 0;
-  for (int t = 1; t < T; ++t) {
-    const size_t target = even_split(work, T, t);
-    size_t lo = bounds[t - 1], hi = n_major;
-    while (lo < hi) {
-      const size_t mid = lo + (hi - lo) / 2;
-      if (ub[mid] + mid < target)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    bounds[t] = lo;
-  }
+  const std::vector<size_t> bounds = split_by_indptr(ub.data(), n_major, T, 1);
   struct Scratch {
     std::vector<Acc> acc;
     std::vector<size_t> mark;
@@ -457,20 +444,7 @@ Compressed<typename F::Out, I> compressed_binop_fn(const F f, size_t n_major, si
   // Partitioning: majors cut into T ranges of equal a + b entries (+ 1 per row).
   const size_t work = a_nnz + b_nnz + n_major;
   const int T = threads_for(work, max_threads);
-  std::vector<size_t> bounds(static_cast<size_t>(T) + 1, n_major);
-  bounds[0] = 0;
-  for (int t = 1; t < T; ++t) {
-    const size_t target = even_split(work, T, t);
-    size_t lo = bounds[t - 1], hi = n_major;
-    while (lo < hi) {
-      const size_t mid = lo + (hi - lo) / 2;
-      if (bound(mid) + mid < target)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    bounds[t] = lo;
-  }
+  const std::vector<size_t> bounds = split_by_weight(n_major, T, [&](size_t r) { return bound(r) + r; });
   auto slice_out_of_range = [n_minor](const I* ptr, const I* idx, size_t r) {
     const size_t b = static_cast<size_t>(ptr[r]), e = static_cast<size_t>(ptr[r + 1]);
     return b < e && (as_u64(idx[b]) >= n_minor || as_u64(idx[e - 1]) >= n_minor);

@@ -87,15 +87,13 @@ inline size_t even_split(size_t n, int T, int t) {
   return n / TT * tt + n % TT * tt / TT;
 }
 
-// Cuts majors [0, n) into T contiguous ranges of about equal cost, where major r costs
-// its entry count plus `row_cost`. Returns T + 1 boundaries. Needs a non-decreasing indptr.
-template <class I>
-std::vector<size_t> split_by_indptr(const I* indptr, size_t n, int T, size_t row_cost) {
+// Cuts [0, n) into T contiguous ranges of about equal cost, where weight(r) is the
+// cumulative, non-decreasing cost of [0, r). Returns T + 1 boundaries.
+template <class W>
+std::vector<size_t> split_by_weight(size_t n, int T, W&& weight) {
   std::vector<size_t> bounds(static_cast<size_t>(T) + 1, n);
   bounds[0] = 0;
   if (T <= 1) return bounds;
-  const uint64_t base = static_cast<uint64_t>(indptr[0]);
-  auto weight = [&](size_t r) { return static_cast<uint64_t>(indptr[r]) - base + static_cast<uint64_t>(r) * row_cost; };
   const uint64_t total = weight(n);
   for (int t = 1; t < T; ++t) {
     const uint64_t target = static_cast<uint64_t>(even_split(static_cast<size_t>(total), T, t));
@@ -111,6 +109,16 @@ std::vector<size_t> split_by_indptr(const I* indptr, size_t n, int T, size_t row
     bounds[static_cast<size_t>(t)] = lo;
   }
   return bounds;
+}
+
+// Cuts majors [0, n) into T contiguous ranges of about equal cost, where major r costs
+// its entry count plus `row_cost`. Returns T + 1 boundaries. Needs a non-decreasing indptr.
+template <class I>
+std::vector<size_t> split_by_indptr(const I* indptr, size_t n, int T, size_t row_cost) {
+  const uint64_t base = static_cast<uint64_t>(indptr[0]);
+  return split_by_weight(n, T, [&](size_t r) {
+    return static_cast<uint64_t>(indptr[r]) - base + static_cast<uint64_t>(r) * row_cost;
+  });
 }
 
 }  // namespace mlx_sparse

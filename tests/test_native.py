@@ -636,14 +636,11 @@ def _products(a, b, vtype):
         return _compute(a, vtype) * _compute(b, vtype)
 
 
-PROD_SHAPES = [(0, 0, 0), (1, 7, 12), (9, 1, 14), (6, 5, 0), (13, 11, 60), (40, 3, 150), (3, 50, 80)]
-
-
 @pytest.mark.parametrize("vtype", VTYPES)
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_matvec_matmat(vtype, idx_dtype):
     rng = np.random.default_rng(20)
-    for n_major, n_minor, nnz in PROD_SHAPES:
+    for n_major, n_minor, nnz in SHAPES:
         indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
         major = np.repeat(np.arange(n_major), np.diff(indptr))
         acc_dt = _compute(values[:0], vtype).dtype
@@ -695,7 +692,7 @@ def _matmul_oracle(n_major, n_minor, a, b, vtype):
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_matmul(vtype, idx_dtype):
     rng = np.random.default_rng(21)
-    for n_major, n_inner, nnz in PROD_SHAPES:
+    for n_major, n_inner, nnz in SHAPES:
         n_minor = int(rng.integers(1, 9))
         a = random_compressed(rng, n_major, n_inner, nnz, idx_dtype, vtype)  # unsorted, duplicates
         b = random_compressed(rng, n_inner, n_minor, int(rng.integers(0, 40)), idx_dtype, vtype)
@@ -760,7 +757,7 @@ def _binop_oracle(op, a, b, vtype):
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_binop(vtype, idx_dtype):
     rng = np.random.default_rng(23)
-    for n_major, n_minor, nnz in PROD_SHAPES:
+    for n_major, n_minor, nnz in SHAPES:
         a = _canonical(rng, n_major, n_minor, nnz, idx_dtype, vtype)
         b = _canonical(rng, n_major, n_minor, int(rng.integers(0, nnz + 1)), idx_dtype, vtype)
         if len(b[1]) and len(a[1]):  # some positions with equal values (sub/ne give zero)
@@ -811,7 +808,7 @@ def _reduce_oracle(op, n, groups, values, vtype):
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_reduce(vtype, idx_dtype):
     rng = np.random.default_rng(24)
-    for n_major, n_minor, nnz in PROD_SHAPES:
+    for n_major, n_minor, nnz in SHAPES:
         indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
         if vtype in ("float32", "float64", "float16") and len(values):
             values[::11] = np.nan  # max/min propagate nan

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._dtypes import NP_TO_MX, dtype_name
 from . import mlx_products
+from .mlx_impl import _INT32_MAX
 
 try:
     from .. import _native
@@ -99,9 +100,6 @@ def _common_index(*arrays, dims=()):
     return [a if a.dtype == want else a.astype(want) for a in arrays]
 
 
-_INT32_MAX = 2**31 - 1
-
-
 def compressed_matvec(n_major, n_minor, indptr, indices, data, x):
     mlx_products._check_vector(x, int(n_minor), "x")
     return _call(_native.compressed_matvec, data.dtype, int(n_major), int(n_minor), indptr, indices, data, x)
@@ -124,14 +122,17 @@ def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
 
 def compressed_matmul(n_major, n_inner, n_minor, a_indptr, a_indices, a_data, b_indptr, b_indices, b_data):
     dims = (int(n_major), int(n_inner), int(n_minor))
-    idx = _common_index(a_indptr, a_indices, b_indptr, b_indices, dims=(dims[0], dims[2]))
+    ap, ai, bp, bi = _common_index(a_indptr, a_indices, b_indptr, b_indices, dims=(dims[0], dims[2]))
+
+    def run(ap, ai, bp, bi):
+        return _call(_native.compressed_matmul, a_data.dtype, *dims, ap, ai, a_data, bp, bi, b_data)
+
     try:
-        return _call(_native.compressed_matmul, a_data.dtype, *dims, idx[0], idx[1], a_data, idx[2], idx[3], b_data)
+        return run(ap, ai, bp, bi)
     except ValueError as e:  # output nnz beyond int32: again with int64 indices
-        if idx[0].dtype != mx.int32 or "does not fit" not in str(e):
+        if ap.dtype != mx.int32 or "does not fit" not in str(e):
             raise
-        idx = [a.astype(mx.int64) for a in idx]
-        return _call(_native.compressed_matmul, a_data.dtype, *dims, idx[0], idx[1], a_data, idx[2], idx[3], b_data)
+        return run(*(a.astype(mx.int64) for a in (ap, ai, bp, bi)))
 
 
 def compressed_binop(op, n_major, n_minor, a_indptr, a_indices, a_data, b_indptr, b_indices, b_data):
