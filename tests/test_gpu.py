@@ -441,10 +441,90 @@ def test_wrong_operand_shape_raises(rng, on_gpu):
 
 
 # ======================================================================================
+# sparse @ sparse (spgemm_rows)
+# ======================================================================================
+def _to_dense(n_rows, n_cols, indptr, indices, data):
+    out = np.zeros((n_rows, n_cols), dtype=data.dtype)
+    for r in range(n_rows):
+        for p in range(indptr[r], indptr[r + 1]):
+            out[r, indices[p]] += data[p]
+    return out
+
+
+def _run_matmul(a_kind, b_dup, idx, val, rng, n_cols=50):
+    """A (a test-matrix kind) @ B (random rows of 0..12 nonzeros, unsorted with repeats
+    when b_dup) through the GPU kernel, against NumPy in the reference dtype."""
+    m, k, a_ptr, a_idx = make_matrix(a_kind, rng) if a_kind != "mid_rows" else \
+        _csr(200, 120, rng.integers(9, 33, 200), rng)
+    _, _, b_ptr, b_idx = _csr(k, n_cols, rng.integers(0, 13, k), rng, dup=b_dup)
+    a_val, a_ref = values(val, a_idx.shape[0], rng)
+    b_val, b_ref = values(val, b_idx.shape[0], rng)
+    idt = {"int32": mx.int32, "int64": mx.int64}[idx]
+    ip, ix, dv = gpu_impl.compressed_matmul(
+        m, k, n_cols, mx.array(a_ptr).astype(idt), mx.array(a_idx).astype(idt), a_val,
+        mx.array(b_ptr).astype(idt), mx.array(b_idx).astype(idt), b_val)
+    assert ip.dtype == ix.dtype == idt and dv.dtype == DTYPES[val][0]
+    ip, ix = np.asarray(ip), np.asarray(ix)
+    A = _to_dense(m, k, a_ptr, a_idx, a_ref)
+    B = _to_dense(k, n_cols, b_ptr, b_idx, b_ref)
+    want = A @ B
+    scale = _to_dense(m, k, a_ptr, a_idx, _absf(a_ref)) @ _to_dense(k, n_cols, b_ptr, b_idx, _absf(b_ref))
+    # canonical: sorted unique columns per row
+    assert ip[0] == 0 and ip[-1] == ix.shape[0] and np.all(np.diff(ip) >= 0)
+    for r in range(m):
+        assert np.all(np.diff(ix[ip[r]:ip[r + 1]]) > 0), f"row {r} not canonical"
+    got = to_numpy(dv)
+    dense = _to_dense(m, n_cols, ip, ix, got.astype(want.dtype) if val != "bool" else got.astype(np.int64))
+    stored = np.zeros((m, n_cols), dtype=bool)
+    stored[np.repeat(np.arange(m), np.diff(ip)), ix] = True
+    if DTYPES[val][2] == 0:  # exact: stored where the wrapped sum is nonzero
+        wrapped = want != 0 if val == "bool" else want.astype(_NP_OUT[val])
+        np.testing.assert_array_equal(stored, wrapped != 0)
+    if val == "bool":
+        np.testing.assert_array_equal(dense != 0, want != 0)
+    elif DTYPES[val][2] == 0:
+        np.testing.assert_array_equal(dense.astype(_NP_OUT[val]), want.astype(_NP_OUT[val]))
+    else:
+        err = np.abs(dense - want)
+        assert np.all(err <= DTYPES[val][2] * scale + (2.0**-24 if val == "float16" else 1e-30))
+        assert not np.any(stored & (dense == 0)), "an exact-zero sum is stored"
+
+
+@needs_gpu
+@pytest.mark.parametrize("idx", ["int32", "int64"])
+@pytest.mark.parametrize("b_dup", [False, True], ids=["B sorted", "B unsorted dup"])
+@pytest.mark.parametrize("a_kind", ["random", "mid_rows", "empty_rows", "duplicates", "one_col",
+                                    "zero_rows", "no_nonzeros", "long_rows"])
+def test_matmul_kinds(a_kind, b_dup, idx, rng, on_gpu):
+    # mid_rows: 9..32 per row (the 32-slot kernel); long_rows: the MLX-ops product
+    _run_matmul(a_kind, b_dup, idx, "float32", rng)
+
+
+@needs_gpu
+@pytest.mark.parametrize("val", ["bool", "int8", "int64", "uint64", "float16", "bfloat16",
+                                 "complex64"])
+def test_matmul_dtypes(val, rng, on_gpu):
+    _run_matmul("random", True, "int32", val, rng)
+
+
+@needs_gpu
+def test_matmul_drops_exact_zeros_keeps_nan(on_gpu):
+    # row 0: 1*1 + 1*(-1) = 0 is dropped; row 1: nan is kept
+    A = ssp.csr_matrix(np.array([[1.0, 1.0], [np.nan, 0.0]], dtype=np.float32))
+    B = ssp.csr_matrix(np.array([[1.0, 2.0], [-1.0, 0.0]], dtype=np.float32))
+    ip, ix, dv = gpu_impl.compressed_matmul(
+        2, 2, 2, mx.array(A.indptr), mx.array(A.indices), mx.array(A.data),
+        mx.array(B.indptr), mx.array(B.indices), mx.array(B.data))
+    np.testing.assert_array_equal(np.asarray(ip), [0, 1, 3])
+    np.testing.assert_array_equal(np.asarray(ix), [1, 0, 1])
+    np.testing.assert_array_equal(np.asarray(dv), [2.0, np.nan, np.nan])
+
+
+# ======================================================================================
 # dispatch: the public API reaches the kernels
 # ======================================================================================
 _KERNEL_OPS = ("compressed_matvec", "compressed_matvec_t", "compressed_matmat",
-               "compressed_matmat_t", "compressed_reduce_major")
+               "compressed_matmat_t", "compressed_reduce_major", "compressed_matmul")
 
 
 @needs_gpu

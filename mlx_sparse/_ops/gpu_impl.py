@@ -60,7 +60,7 @@ from pathlib import Path
 import mlx.core as mx
 
 from .. import kernels as _sources
-from . import mlx_products
+from . import mlx_impl, mlx_products
 from .mlx_products import _check_matrix, _check_vector
 
 API = "cuda" if mx.cuda.is_available() else ("metal" if mx.metal.is_available() else None)
@@ -246,7 +246,7 @@ def _ptx_for(kname, text):
     return ptx
 
 
-def _launch_precompiled(body, inputs, grid, out_shape, out_dtype, init, targs):
+def _launch_precompiled(body, inputs, grid, out_shapes, out_dtypes, init, targs):
     src = _sources.load("cuda", body)
     names = tuple((k, _dtype_name(v) if isinstance(v, mx.Dtype) else int(v))
                   for k, v in sorted(targs.items()))
@@ -261,9 +261,9 @@ def _launch_precompiled(body, inputs, grid, out_shape, out_dtype, init, targs):
     gx, gy = grid
     return mx.fast.precompiled_cuda_kernel(
         name=kname, compiled_source=_ptx_for(kname, text), inputs=inputs,
-        output_shapes=[out_shape], output_dtypes=[out_dtype], scalars=scalars,
+        output_shapes=out_shapes, output_dtypes=out_dtypes, scalars=scalars,
         grid=(_threads(gx), int(gy), 1), threadgroup=(_BLOCK, 1, 1), init_value=init,
-        ensure_row_contiguous=True)[0]
+        ensure_row_contiguous=True)
 
 
 def _round_up(n, m):
@@ -279,22 +279,25 @@ def _threads(n):
 def _launch(body, inputs, grid, out_shape, out_dtype, init=None, **targs):
     """Run one kernel; ``targs`` are its template arguments by name (dtypes or ints).
     Every input's dtype must be the one its declared type names: MLX compiles one
-    kernel per template arguments, not per input dtype."""
+    kernel per template arguments, not per input dtype. ``out_shape`` / ``out_dtype``
+    describe its output, or are lists for a kernel with several (a list returned)."""
+    many = isinstance(out_dtype, (list, tuple))
+    shapes, dtypes = (list(out_shape), list(out_dtype)) if many else ([out_shape], [out_dtype])
     if PRECOMPILED:
-        return _launch_precompiled(body, inputs, grid, out_shape, out_dtype, init, targs)
-    src = _sources.load(API, body)
-    kern = build(body)
-    gx, gy = grid
-    out = kern(
-        inputs=inputs,
-        template=[(n, targs[n]) for n in src.templates],
-        grid=(_threads(gx), int(gy), 1),
-        threadgroup=(_BLOCK, 1, 1),
-        output_shapes=[out_shape],
-        output_dtypes=[out_dtype],
-        init_value=init,
-    )
-    return out[0]
+        out = _launch_precompiled(body, inputs, grid, shapes, dtypes, init, targs)
+    else:
+        src = _sources.load(API, body)
+        gx, gy = grid
+        out = build(body)(
+            inputs=inputs,
+            template=[(n, targs[n]) for n in src.templates],
+            grid=(_threads(gx), int(gy), 1),
+            threadgroup=(_BLOCK, 1, 1),
+            output_shapes=shapes,
+            output_dtypes=dtypes,
+            init_value=init,
+        )
+    return list(out) if many else out[0]
 
 
 def _index_arrays(indptr, indices):
@@ -574,7 +577,58 @@ def compressed_matmat_t(n_major, n_minor, indptr, indices, data, X):
     return Y.astype(dt) if acc != dt else Y
 
 
+# ----------------------------------------------------------------------------------
+# sparse x sparse (SpGEMM)
+# ----------------------------------------------------------------------------------
+_SPGEMM_SLOTS = (8, 32)  # MAXK of the spgemm_rows kernels: A's longest row picks the first that fits
+
+
+def compressed_matmul(n_major, n_inner, n_minor, a_indptr, a_indices, a_data,
+                      b_indptr, b_indices, b_data):
+    """As ``mlx_products.compressed_matmul`` (canonical result, exact-zero sums dropped,
+    products of an entry summed in A's order). When A's rows have at most 32 nonzeros,
+    ``spgemm_rows`` runs twice, a thread per row: it counts each row's entries, a prefix
+    sum lays the rows out, and it writes them (two host reads: whether B's slices were
+    sorted, and the output's length). B's unsorted slices are sorted first, when the
+    count pass finds one. Longer rows of A: the MLX-ops product."""
+    n_major, n_inner, n_minor = int(n_major), int(n_inner), int(n_minor)
+    args = (n_major, n_inner, n_minor, a_indptr, a_indices, a_data, b_indptr, b_indices, b_data)
+    dt, acc = a_data.dtype, _acc(a_data.dtype)
+    longest = _rowmax_host(a_indptr) if _usable(dt) and b_data.dtype == dt else None
+    slots = next((m for m in _SPGEMM_SLOTS if longest is not None and longest <= m), None)
+    if slots is None or min(n_major, n_minor, a_indices.shape[0], b_indices.shape[0]) == 0:
+        return mlx_products.compressed_matmul(*args)
+    idt = mlx_impl._index_dtype(a_indptr, a_indices, b_indptr, b_indices, dims=(n_major, n_minor))
+    a_indptr, a_indices, b_indptr, b_indices = (_as(a, idt) for a in (a_indptr, a_indices, b_indptr, b_indices))
+    targs = dict(T=dt, A=acc, MAXK=slots)
+    one = (1,)
+    while True:
+        counts, _, _, unsorted = _launch(
+            "spgemm_rows", [a_indptr, a_indices, a_data, b_indptr, b_indices, b_data,
+                            mx.zeros(one, dtype=idt)],
+            (n_major, 1), [(n_major,), one, one, one], [idt, idt, dt, idt], init=0,
+            I=idt, FILL=0, **targs)
+        indptr = mlx_impl._exclusive_cumsum(counts, mx.int64)
+        mx.eval(indptr, unsorted)
+        if not unsorted.item():
+            break
+        b_indices, b_data = mlx_impl.sort_indices(b_indptr, b_indices, b_data, n_minor)
+    n_out = int(indptr[-1].item())
+    if n_out > mlx_impl._INT32_MAX:
+        idt = mx.int64
+    if n_out == 0:
+        return mlx_products._empty_compressed(n_major, idt, dt)
+    a_indptr, a_indices, b_indptr, b_indices, indptr = (
+        _as(a, idt) for a in (a_indptr, a_indices, b_indptr, b_indices, indptr))
+    _, indices, data, _ = _launch(
+        "spgemm_rows", [a_indptr, a_indices, a_data, b_indptr, b_indices, b_data, indptr],
+        (n_major, 1), [one, (n_out,), (n_out,), one], [idt, idt, dt, idt], I=idt, FILL=1,
+        **targs)
+    return indptr, indices, data
+
+
 KERNELS.update(
+    compressed_matmul=compressed_matmul,
     compressed_matvec=compressed_matvec,
     compressed_matvec_t=compressed_matvec_t,
     compressed_matmat=compressed_matmat,

@@ -57,12 +57,34 @@ def _count_dtype(bound):
     return mx.int32 if bound <= _INT32_MAX else mx.int64
 
 
+_SCAN_ROW = 1024      # row length of the two-level scan
+_SCAN_MIN = 1 << 15   # shorter arrays: MLX's scan as it is
+
+
+def _cumsum(a):
+    """``mx.cumsum(a, axis=0)`` (same dtype rules). On CUDA, MLX 0.32 scans a long
+    axis 0 about 20x slower than rows of 1024 (4M int64: 4.3 vs 0.2 ms, measured on an
+    H200), so long arrays are scanned as such rows, then the rows' totals (the same
+    scan, recursively) are added to the rows after them."""
+    n = a.shape[0]
+    if n <= _SCAN_MIN or not (mx.cuda.is_available() and mx.default_device() == mx.gpu):
+        return mx.cumsum(a, axis=0)
+    rest = tuple(a.shape[1:])
+    pad = -n % _SCAN_ROW
+    if pad:
+        a = mx.concatenate([a, mx.zeros((pad,) + rest, dtype=a.dtype)])
+    rows = mx.cumsum(a.reshape((-1, _SCAN_ROW) + rest), axis=1)
+    totals = _cumsum(rows[:, -1])
+    carry = mx.concatenate([mx.zeros((1,) + rest, dtype=totals.dtype), totals[:-1]])
+    return (rows + carry[:, None]).reshape((-1,) + rest)[:n]
+
+
 def _exclusive_cumsum(flags, dtype):
     """[0, f0, f0+f1, ...]: length len(flags) + 1, in ``dtype``."""
     head = mx.zeros((1,), dtype=dtype)
     if flags.size == 0:
         return head
-    return mx.concatenate([head, mx.cumsum(flags.astype(dtype))])
+    return mx.concatenate([head, _cumsum(flags.astype(dtype))])
 
 
 def _scatter_sum(size, idx, vals, ptr=None, grouped=False):
@@ -100,7 +122,7 @@ def _grouped_int_sum(n, idx, vals, ptr, grouped):
             mx.zeros((n,), dtype=cdt).at[idx].add(mx.ones(idx.shape, dtype=cdt)), cdt
         )
     csum = mx.concatenate(
-        [mx.zeros((1,) + tuple(vals.shape[1:]), dtype=vals.dtype), mx.cumsum(vals, axis=0)]
+        [mx.zeros((1,) + tuple(vals.shape[1:]), dtype=vals.dtype), _cumsum(vals)]
     )
     return csum[ptr[1:]] - csum[ptr[:-1]]
 
@@ -162,9 +184,10 @@ def _lexsort(keys, n, stable=True):
     return mx.argsort(comb)
 
 
-def _index_dtype(*arrays):
-    """int64 if any index array is int64, else int32."""
-    return mx.int64 if any(a.dtype == mx.int64 for a in arrays) else mx.int32
+def _index_dtype(*arrays, dims=()):
+    """int64 if any index array is int64 or a dimension exceeds int32, else int32."""
+    wide = any(a.dtype == mx.int64 for a in arrays) or max(dims, default=0) > _INT32_MAX
+    return mx.int64 if wide else mx.int32
 
 
 # --------------------------------------------------------------------------
@@ -185,7 +208,7 @@ def expand_indptr(indptr, nnz):
     cdt = _count_dtype(n_major)
     ends = indptr[1:n_major]
     marks = _scatter_sum(nnz + 1, ends, mx.ones(ends.shape, dtype=cdt), grouped=True)
-    return mx.cumsum(marks[:nnz]).astype(indptr.dtype)
+    return _cumsum(marks[:nnz]).astype(indptr.dtype)
 
 
 def coo_to_compressed(n_major, n_minor, major, minor, data):
@@ -213,7 +236,7 @@ def coo_to_compressed(n_major, n_minor, major, minor, data):
         ]
     )
     cdt = _count_dtype(nnz)
-    seg = mx.cumsum(is_new.astype(cdt)) - 1
+    seg = _cumsum(is_new.astype(cdt)) - 1
     # HOST SYNC: the number of distinct (major, minor) pairs is the output length.
     n_out = int(seg[-1].item()) + 1
     out_data = _scatter_sum(n_out, seg, s_data, grouped=True)

@@ -35,8 +35,10 @@ from .mlx_impl import (
     _INT64S,
     _scatter_sum,
     _compact,
+    _cumsum,
     _count_dtype,
     _exclusive_cumsum,
+    _index_dtype,
     _lexsort,
     expand_indptr,
 )
@@ -194,11 +196,7 @@ def compressed_matmul(
     """
     n_major, n_inner, n_minor = int(n_major), int(n_inner), int(n_minor)
     dt = a_data.dtype
-    wide = any(a.dtype == mx.int64 for a in (a_indptr, a_indices, b_indptr, b_indices))
-    if wide or max(n_major, n_minor) > _INT32_MAX:
-        idt = mx.int64
-    else:
-        idt = mx.int32
+    idt = _index_dtype(a_indptr, a_indices, b_indptr, b_indices, dims=(n_major, n_minor))
     na, nb = a_indices.shape[0], b_indices.shape[0]
     if na == 0 or nb == 0 or n_minor == 0:
         return _empty_compressed(n_major, idt, dt)
@@ -231,7 +229,7 @@ def compressed_matmul(
         ]
     )
     cdt = _count_dtype(total)
-    seg = mx.cumsum(is_new.astype(cdt)) - 1
+    seg = _cumsum(is_new.astype(cdt)) - 1
     # Slots past the last run stay unused; no sync for the number of runs.
     run_sum = _scatter_sum(total, seg, s_vals, grouped=True).astype(dt)
     keep = is_new & (run_sum[seg] != 0)
@@ -299,7 +297,7 @@ def compressed_binop(
     fn, is_cmp = BINOPS[op]
     n_major, n_minor = int(n_major), int(n_minor)
     out_dt = mx.bool_ if is_cmp else a_data.dtype
-    idt = mx.int64 if any(a.dtype == mx.int64 for a in (a_indptr, a_indices, b_indptr, b_indices)) else mx.int32
+    idt = _index_dtype(a_indptr, a_indices, b_indptr, b_indices)
     na, nb = a_indices.shape[0], b_indices.shape[0]
     n = na + nb
     if n == 0:
