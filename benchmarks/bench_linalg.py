@@ -116,7 +116,7 @@ def main():
           f"{args.iters} iterations (SciPy info={info_s}, ours info={info_m}, "
           f"SciPy ran {len(counts)}; max rel. diff of x {diff:.1e})")
     print(f"implementation: SpMV {DISPATCH['compressed_matvec']['cpu'][0]}; "
-          f"native cg {'yes' if native_impl.has('cg') else 'no'}; "
+          f"native cg {'yes' if native_impl.has('compressed_cg') else 'no'}; "
           f"check_every={spla.get_check_every(mx.cpu)}")
     rows = [
         ("cg total (s)", f"{t_scipy:.3f}", f"{t_ours:.3f}", f"{t_scipy / t_ours:.2f}x"),

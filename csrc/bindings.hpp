@@ -172,6 +172,7 @@ inline bool is_complex_vtype(const std::string& vtype) { return vtype == "comple
 void register_products(py::module_& m);
 void register_binop(py::module_& m);
 void register_cg(py::module_& m);
+void register_arnoldi(py::module_& m);
 
 }  // namespace bind
 }  // namespace mlx_sparse

@@ -68,7 +68,7 @@ namespace mlx_sparse {
 namespace bind {
 
 void register_cg(py::module_& m) {
-  m.def("cg", &bind_cg, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("b"), py::arg("x0"),
+  m.def("compressed_cg", &bind_cg, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("b"), py::arg("x0"),
         py::arg("atol"), py::arg("maxiter"), py::arg("diag_inv"), py::arg("vtype"),
         "Conjugate gradients on the square CSR matrix (scipy.sparse.linalg.cg's iteration): from x0, "
         "stops when |r| < atol (absolute; the caller folds rtol * |b| in) or after maxiter iterations. "

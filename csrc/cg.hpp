@@ -7,8 +7,8 @@
 // z and the previous p (double-buffered, so rows can read neighbours' old p while writing
 // their own new p) and q = A p with p.q; (2) x, r, z updates with |r|^2 and r.z.
 //
-// Determinism: dot products are summed per fixed chunk of kChunk rows, chunks then added
-// in order, so results do not depend on the thread count.
+// Determinism: dot products are summed per fixed chunk of kChunk rows (threading.hpp's
+// Chunks), chunks then added in order, so results do not depend on the thread count.
 #pragma once
 
 #include <cmath>
@@ -32,30 +32,23 @@ class CgSolver {
   static constexpr size_t kChunk = 4096;
 
   CgSolver(size_t n, const I* indptr, const I* indices, const V* data, const V* diag_inv, int max_threads)
-      : n_(n), ptr_(indptr), idx_(indices), val_(data), dinv_(diag_inv) {
-    const size_t nnz = static_cast<size_t>(indptr[n]);
-    T_ = threads_for(nnz + 4 * n, max_threads);
-    chunks_ = (n + kChunk - 1) / kChunk;
-    // Partitioning: whole chunks per thread, cut to equal nnz (+ rows).
-    bounds_.assign(static_cast<size_t>(T_) + 1, chunks_);
-    bounds_[0] = 0;
-    const uint64_t total = nnz + 2 * n;
-    for (int t = 1; t < T_; ++t) {
-      const uint64_t target = even_split(total, T_, t);
-      size_t c = bounds_[t - 1];
-      while (c < chunks_ && static_cast<uint64_t>(indptr[std::min(n, c * kChunk)]) + 2 * c * kChunk < target) ++c;
-      bounds_[t] = c;
-    }
-    partial_a_.assign(chunks_, 0);
-    partial_b_.assign(chunks_, 0);
-  }
+      : n_(n),
+        ptr_(indptr),
+        idx_(indices),
+        val_(data),
+        dinv_(diag_inv),
+        // Partitioning: whole chunks per thread, cut to equal nnz (+ 2 per row).
+        chunks_(n, kChunk, threads_for(static_cast<size_t>(indptr[n]) + 4 * n, max_threads),
+                [&](size_t r) { return static_cast<uint64_t>(indptr[r] - indptr[0]) + 2 * static_cast<uint64_t>(r); }),
+        partial_a_(chunks_.count(), 0),
+        partial_b_(chunks_.count(), 0) {}
 
   // Solves in place: x holds x0 on entry. Stops when |r| < atol or after maxiter iterations.
   CgResult solve(const V* b, V* x, double atol, size_t maxiter) {
     std::vector<V> r(n_), z(dinv_ ? n_ : 0), p0(n_), p1(n_), q(n_);
     V* zp = dinv_ ? z.data() : r.data();
     // r = b - A x; z = M r; |r|^2 and r.z
-    run_chunks([&](size_t lo, size_t hi, size_t c) {
+    chunks_.run([&](size_t lo, size_t hi, size_t c) {
       V rr = 0, rz = 0;
       for (size_t i = lo; i < hi; ++i) {
         V s = 0;
@@ -78,13 +71,10 @@ class CgSolver {
     V* p_new = p1.data();
     for (size_t it = 0;; ++it) {
       res.residual = std::sqrt(static_cast<double>(rr));
+      res.iterations = it;
+      if (it == maxiter) return res;  // as SciPy: no test after the last iteration
       if (res.residual < atol) {
         res.converged = true;
-        res.iterations = it;
-        return res;
-      }
-      if (it == maxiter) {
-        res.iterations = it;
         return res;
       }
       const V rho = rz;
@@ -92,7 +82,7 @@ class CgSolver {
       const bool first = it == 0;
       // pass 1: p_new = z + beta p_old (rows read neighbours through the same formula);
       // q = A p_new; p.q
-      run_chunks([&](size_t lo, size_t hi, size_t c) {
+      chunks_.run([&](size_t lo, size_t hi, size_t c) {
         V pq = 0;
         for (size_t i = lo; i < hi; ++i) {
           V s = 0;
@@ -109,7 +99,7 @@ class CgSolver {
       });
       const V alpha = rho / sum(partial_a_);
       // pass 2: x += alpha p; r -= alpha q; z = M r; |r|^2; r.z
-      run_chunks([&](size_t lo, size_t hi, size_t c) {
+      chunks_.run([&](size_t lo, size_t hi, size_t c) {
         V rr_c = 0, rz_c = 0;
         for (size_t i = lo; i < hi; ++i) {
           x[i] += alpha * p_new[i];
@@ -131,14 +121,6 @@ class CgSolver {
   }
 
  private:
-  // f(lo, hi, chunk) for every chunk; thread t runs chunks [bounds_[t], bounds_[t + 1]).
-  template <class F>
-  void run_chunks(F&& f) {
-    parallel_run(T_, [&](int t) {
-      for (size_t c = bounds_[t]; c < bounds_[t + 1]; ++c) f(c * kChunk, std::min(n_, (c + 1) * kChunk), c);
-    });
-  }
-
   static V sum(const std::vector<V>& parts) {
     V s = 0;
     for (V v : parts) s += v;
@@ -150,9 +132,7 @@ class CgSolver {
   const I* idx_;
   const V* val_;
   const V* dinv_;
-  int T_ = 1;
-  size_t chunks_ = 0;
-  std::vector<size_t> bounds_;
+  Chunks chunks_;
   std::vector<V> partial_a_, partial_b_;
 };
 

@@ -185,6 +185,7 @@ namespace bind {
 void register_products(py::module_& m) {
   register_binop(m);
   register_cg(m);
+  register_arnoldi(m);
   def_matmat(m, "compressed_matvec", false, 1, "x",
              "y[i] = sum of data[p] * x[indices[p]] over slice i (length n_major); x has the value dtype. "
              "float16/bfloat16 accumulate in float32, bool is OR of ANDs, integers wrap.");

@@ -111,6 +111,37 @@ std::vector<size_t> split_by_weight(size_t n, int T, W&& weight) {
   return bounds;
 }
 
+// [0, n) cut into fixed chunks of `chunk` rows, whole chunks per thread. The chunks are a
+// function of n alone, so per-chunk partial sums added in chunk order (the solvers' dot
+// products) do not depend on the thread count; threads only decide who computes a chunk.
+class Chunks {
+ public:
+  // Threads take contiguous runs of chunks of about equal cost, weight(r) being the
+  // cumulative, non-decreasing cost of rows [0, r) (see split_by_weight).
+  template <class W>
+  Chunks(size_t n, size_t chunk, int T, W&& weight) : n_(n), chunk_(chunk), count_((n + chunk - 1) / chunk) {
+    const size_t most = std::max<size_t>(count_, 1);  // no thread without a chunk
+    const int used = static_cast<int>(std::min(static_cast<size_t>(std::max(T, 1)), most));
+    bounds_ = split_by_weight(count_, used, [&](size_t c) { return weight(std::min(n, c * chunk)); });
+  }
+  // Equal cost per row.
+  Chunks(size_t n, size_t chunk, int T) : Chunks(n, chunk, T, [](size_t r) { return static_cast<uint64_t>(r); }) {}
+
+  size_t count() const { return count_; }
+
+  // f(lo, hi, c) for every chunk c = [lo, hi); thread t runs chunks [bounds[t], bounds[t + 1]).
+  template <class F>
+  void run(F&& f) const {
+    parallel_run(static_cast<int>(bounds_.size()) - 1, [&](int t) {
+      for (size_t c = bounds_[t]; c < bounds_[t + 1]; ++c) f(c * chunk_, std::min(n_, (c + 1) * chunk_), c);
+    });
+  }
+
+ private:
+  size_t n_, chunk_, count_;
+  std::vector<size_t> bounds_;
+};
+
 // Cuts majors [0, n) into T contiguous ranges of about equal cost, where major r costs
 // its entry count plus `row_cost`. Returns T + 1 boundaries. Needs a non-decreasing indptr.
 template <class I>

@@ -9,9 +9,20 @@ from mlx_sparse._ops import mlx_impl, native_impl
 
 
 def test_every_op_has_cpu_and_gpu_entries():
+    # Every op runs everywhere, except the solver kernels: native only (the solvers'
+    # MLX-ops loops are their general path), and built into the extension.
     for op in _ops.OPS:
         assert set(_ops.DISPATCH[op]) == {"cpu", "gpu"}
-        assert callable(_ops.DISPATCH[op]["cpu"][1]) and callable(_ops.DISPATCH[op]["gpu"][1])
+        for dev in ("cpu", "gpu"):
+            name, fn = _ops.DISPATCH[op][dev]
+            if op in _ops.SOLVER_OPS and (dev == "gpu" or not native_impl.AVAILABLE):
+                assert (name, fn) == _ops.NOT_AVAILABLE, (op, dev)
+            else:
+                assert callable(fn), (op, dev)
+    assert set(_ops.SOLVER_OPS) < set(_ops.OPS)
+    for op in _ops.SOLVER_OPS:
+        assert _ops.solver_kernel(op, mx.Device(mx.gpu)) is None
+        assert _ops.solver_kernel(op, mx.Device(mx.cpu)) is getattr(native_impl, op)
 
 
 STRUCTURAL = ("coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",

@@ -900,14 +900,14 @@ def test_cg_matches_scipy(dtype, jacobi, idx_dtype):
     count = []
     want, info = cg(A, b, rtol=rtol, maxiter=1000, M=M, callback=lambda xk: count.append(1))
     assert info == 0
-    x, ok, its, res = native.cg(A.indptr.astype(idx_dtype), A.indices.astype(idx_dtype), A.data.astype(dtype), b,
+    x, ok, its, res = native.compressed_cg(A.indptr.astype(idx_dtype), A.indices.astype(idx_dtype), A.data.astype(dtype), b,
                                 np.zeros_like(b), rtol * np.linalg.norm(b), 1000, dinv, np.dtype(dtype).name)
     assert ok and x.dtype == dtype
     assert abs(its - len(count)) <= (0 if dtype == np.float64 else 3)
     assert np.linalg.norm(b - A @ x) < 2 * rtol * np.linalg.norm(b)
     np.testing.assert_allclose(x, want, rtol=1e-3 if dtype == np.float32 else 1e-7, atol=1e-6)
     # maxiter reached: not converged, the partial solution returned
-    x2, ok2, its2, _ = native.cg(A.indptr, A.indices, A.data.astype(dtype), b, np.zeros_like(b), 0.0, 3, None,
+    x2, ok2, its2, _ = native.compressed_cg(A.indptr, A.indices, A.data.astype(dtype), b, np.zeros_like(b), 0.0, 3, None,
                                  np.dtype(dtype).name)
     assert not ok2 and its2 == 3
 
@@ -920,12 +920,88 @@ def test_cg_threads_bit_identical_and_errors():
         out = []
         for t in (1, 2):
             native.set_num_threads(t)
-            out.append(native.cg(A.indptr, A.indices, A.data, b, np.zeros_like(b), 1e-8, 50, None, "float64"))
+            out.append(native.compressed_cg(A.indptr, A.indices, A.data, b, np.zeros_like(b), 1e-8, 50, None, "float64"))
     finally:
         native.set_num_threads(before)
     assert out[0][0].tobytes() == out[1][0].tobytes() and out[0][2] == out[1][2]
     with pytest.raises(TypeError):
-        native.cg(A.indptr, A.indices, A.data.astype(np.complex128), b.astype(np.complex128),
+        native.compressed_cg(A.indptr, A.indices, A.data.astype(np.complex128), b.astype(np.complex128),
                   np.zeros_like(b, np.complex128), 1e-8, 5, None, "complex128")
     with pytest.raises(ValueError):
-        native.cg(A.indptr, A.indices, A.data, b[:-1], np.zeros_like(b), 1e-8, 5, None, "float64")
+        native.compressed_cg(A.indptr, A.indices, A.data, b[:-1], np.zeros_like(b), 1e-8, 5, None, "float64")
+
+
+# ----------------------------------------------------------------- Arnoldi steps (arnoldi.hpp)
+
+def _rand(rng, dt, *shape):
+    a = rng.standard_normal(shape)
+    return (a + 1j * rng.standard_normal(shape) if np.dtype(dt).kind == "c" else a).astype(dt)
+
+
+@pytest.mark.parametrize("vtype", ["float32", "float64", "complex64", "complex128"])
+def test_gram_schmidt_and_combine_rows(vtype):
+    dt = np.dtype(vtype)
+    single = dt in (np.float32, np.complex64)
+    tol = 1e-5 if single else 1e-13
+    rng = np.random.default_rng(32)
+    n, k = 3001, 6
+    Q = np.ascontiguousarray(np.linalg.qr(_rand(rng, np.complex128 if dt.kind == "c" else np.float64, n, k))[0]
+                             .T.astype(dt))  # orthonormal rows
+    w = _rand(rng, dt, n)
+    out = np.empty(n, dt)
+    h, before, after = native.gram_schmidt(Q, w, out, 0.0, False, vtype)  # one pass, not scaled
+    want_h = Q.conj() @ w
+    assert h.dtype == dt and out.dtype == dt
+    scale = np.linalg.norm(w)
+    np.testing.assert_allclose(h, want_h, atol=tol * scale)
+    np.testing.assert_allclose(out, w - Q.T @ want_h, atol=tol * scale)
+    assert abs(before - scale) <= tol * scale and abs(after - np.linalg.norm(out)) <= tol * scale
+
+    # w nearly in the span: the norm drops below reorth |w|, so the pass repeats; in place,
+    # scaled to unit norm, and orthogonal to the basis to rounding
+    c = _rand(rng, dt, k)
+    w2 = (c @ Q + (1e-4 if single else 1e-6) * _rand(rng, dt, n)).astype(dt)
+    row = w2.copy()
+    h2, b2, a2 = native.gram_schmidt(Q, row, row, 1e-2, True, vtype)
+    assert a2 < 1e-2 * b2
+    assert abs(np.linalg.norm(row) - 1) < 10 * tol
+    assert np.abs(Q.conj() @ row).max() < (1e-4 if single else 1e-12)
+    np.testing.assert_allclose(h2, Q.conj() @ w2, atol=tol * b2)
+    np.testing.assert_allclose(native.combine_rows(Q, c, vtype), c @ Q, atol=tol * np.abs(c).sum())
+    # k = 0: nothing to project; normalize only
+    h0, b0, a0 = native.gram_schmidt(Q[:0], w, out, 1e-2, True, vtype)
+    assert h0.shape == (0,) and b0 == a0
+    np.testing.assert_allclose(out, w / scale, atol=tol)
+
+
+def test_gram_schmidt_threads_bit_identical_and_errors():
+    rng = np.random.default_rng(33)
+    n, k = 60001, 9  # above the parallel threshold, chunks not a multiple of n
+    Q = np.ascontiguousarray(np.linalg.qr(rng.standard_normal((n, k)))[0].T)
+    w = rng.standard_normal(n)
+    before = native.num_threads()
+    try:
+        res = []
+        for t in (1, 2, 3):
+            native.set_num_threads(t)
+            out = np.empty(n)
+            h, b, a = native.gram_schmidt(Q, w, out, 1.0, True, "float64")  # reorth 1: two passes
+            res.append((out.tobytes(), h.tobytes(), b, a, native.combine_rows(Q, h, "float64").tobytes()))
+    finally:
+        native.set_num_threads(before)
+    assert res[0] == res[1] == res[2]
+    out = np.empty(n)
+    with pytest.raises(TypeError):
+        native.gram_schmidt(Q, w, out, 0.0, False, "int64")
+    with pytest.raises(TypeError):
+        native.gram_schmidt(Q, w.astype(np.float32), out, 0.0, False, "float64")
+    with pytest.raises(ValueError):  # wrong length
+        native.gram_schmidt(Q, w[:-1], out, 0.0, False, "float64")
+    with pytest.raises(ValueError):  # out is a basis row
+        native.gram_schmidt(Q, w, Q[2], 0.0, False, "float64")
+    readonly = np.empty(n)
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError):
+        native.gram_schmidt(Q, w, readonly, 0.0, False, "float64")
+    with pytest.raises(ValueError):
+        native.combine_rows(Q, np.ones(k + 1), "float64")

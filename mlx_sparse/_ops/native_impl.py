@@ -151,16 +151,17 @@ def compressed_reduce_minor(op, n_minor, indices, data):
     return _call(_native.compressed_reduce_minor, data.dtype, op, int(n_minor), indices, data)
 
 
-# ---------------------------------------------------------------- solvers (csrc/cg.hpp)
+# ---------------------------------------------------------------- solver kernels (csrc/cg.hpp, arnoldi.hpp)
+# Whole steps of the iterative solvers; their MLX-ops twins are the solvers' own loops.
 
-def cg(indptr, indices, data, b, x0, atol, maxiter, diag_inv=None):
+def compressed_cg(indptr, indices, data, b, x0, atol, maxiter, diag_inv=None):
     """Conjugate gradients with the whole loop in C++ (CPU; float32/float64 only).
 
     indptr, indices, data: a square CSR matrix A (n x n; same index dtype for both
     index arrays); b, x0: length-n vectors of data's dtype; atol: absolute tolerance on
     the residual norm (fold SciPy's rtol in first: max(atol, rtol * |b|)); maxiter:
-    iteration limit; diag_inv: None, or 1 / diag(A) as a vector for Jacobi
-    preconditioning (SciPy's M = diag(1 / diag(A))).
+    iteration limit; diag_inv: None, or 1 / diag(A) as a vector of data's dtype for
+    Jacobi preconditioning (SciPy's M = diag(1 / diag(A))).
 
     The iteration is scipy.sparse.linalg.cg's (same stopping test |r| < atol at the top
     of each iteration, same updates), so iteration counts agree with SciPy up to rounding.
@@ -169,11 +170,26 @@ def cg(indptr, indices, data, b, x0, atol, maxiter, diag_inv=None):
     Returns (x, converged, iterations, residual_norm): x an mx.array; SciPy's `info` is
     0 if converged else iterations.
     """
-    if not has("cg"):
-        raise NotImplementedError("the native extension has no cg kernel")
     if data.dtype not in (mx.float32, mx.float64):
         raise TypeError(f"native cg supports float32 and float64 values, got {data.dtype}")
     conv = [_np(a) for a in (indptr, indices, data, b, x0)]
     dinv = None if diag_inv is None else _np(diag_inv)
-    x, ok, its, res = _native.cg(*conv, float(atol), int(maxiter), dinv, dtype_name(data.dtype))
+    x, ok, its, res = _native.compressed_cg(*conv, float(atol), int(maxiter), dinv,
+                                            dtype_name(data.dtype))
     return _mx(x, False), bool(ok), int(its), float(res)
+
+
+def gram_schmidt(basis, w, out, reorth, normalize):
+    """Classical Gram-Schmidt of w against the orthonormal rows of basis (k x n), into
+    out (a writeable NumPy row; it may be w): h = basis^H w, out = w - basis^T h,
+    repeated once when |out| < reorth |w|; with normalize, out /= |out| when finite.
+    basis: a NumPy array; w: an mx.array or NumPy array of basis' dtype (float32,
+    float64, complex64, complex128). Returns (h as NumPy, |w|, |out| before scaling)."""
+    return _native.gram_schmidt(basis, _np(w) if isinstance(w, mx.array) else w, out,
+                                float(reorth), bool(normalize), basis.dtype.name)
+
+
+def combine_rows(basis, y):
+    """y @ basis for a NumPy basis (k x n) and y (k,) of its dtype, as NumPy."""
+    return _native.combine_rows(basis, np.ascontiguousarray(y, dtype=basis.dtype),
+                                basis.dtype.name)

@@ -23,11 +23,14 @@ are host NumPy work. The Krylov basis has two implementations (``_make_basis``):
   host then applies the rotations column by column and stops exactly where SciPy
   does (columns built past that point are discarded: at most check_every - 1
   wasted matvecs per solve).
-- The CPU stream (``_HostBasis``): the basis is one mx.array buffer orthogonalized
-  in place through its zero-copy NumPy view with BLAS-2 classical Gram-Schmidt
-  (reorthogonalized when needed); MLX's CPU reductions and float64 matrix-vector
-  products are an order of magnitude slower than BLAS, and a host "read" costs
-  nothing there, so each column's coefficients are host numbers at once.
+- The CPU stream (``_HostBasis``, when the dispatch table has the native solver
+  kernels ``gram_schmidt``/``combine_rows``): the basis is one mx.array buffer
+  orthogonalized in place through its zero-copy NumPy view by one native call per
+  column (classical Gram-Schmidt, reorthogonalized when needed) on the extension's
+  own threads; MLX's CPU reductions and float64 matrix-vector products are an order
+  of magnitude slower, and a threaded BLAS would leave its threads spinning against
+  our sparse products between steps. A host "read" costs nothing there, so each
+  column's coefficients are host numbers at once.
 
 Each restart adds one read of ||b - A x|| (SciPy's outer test), which also
 evaluates x.
@@ -39,6 +42,7 @@ import numpy as np
 from scipy.linalg import get_lapack_funcs
 
 from ...._dtypes import MX_TO_NP
+from ...._ops import solver_kernel
 from .utils import dot, get_check_every, get_atol_rtol, make_system, norm, solver_device
 
 __all__ = ["gmres"]
@@ -145,21 +149,18 @@ def clear_cache():
 
 class _HostBasis:
     """CPU-stream Krylov basis: one mx.array buffer of shape (capacity, n), written
-    in place through its zero-copy NumPy view, with Gram-Schmidt done by BLAS
-    calls on that view (MLX's CPU reductions and float64 matrix-vector products
-    are much slower; see ``extend`` for the Gram-Schmidt variant). Vectors handed
-    out (``self[j]``) are mx.arrays reading the buffer; a row is only written after
+    in place through its zero-copy NumPy view by the native solver kernels
+    (``gram_schmidt``: see ``extend`` for the variant). Vectors handed out
+    (``self[j]``) are mx.arrays reading the buffer; a row is only written after
     every product that read it was evaluated.
     Host reads cost nothing on the CPU: each column's coefficients are exact host
     numbers at once."""
 
-    def __init__(self, v0, capacity, batch=None, pooled=False):
-        from scipy.linalg import get_blas_funcs
+    def __init__(self, v0, capacity, gram_schmidt, combine_rows, pooled=False):
         self.dtype = v0.dtype
         self.batch = 1  # host numbers come at once: building ahead only wastes work
-        ndt = MX_TO_NP[v0.dtype]
         n = int(v0.shape[0])
-        key = (ndt, capacity, n)
+        key = (v0.dtype, capacity, n)
         self.pool_key = key if pooled else None
         buf = None
         if pooled and _POOL.get("key") == key:
@@ -169,10 +170,8 @@ class _HostBasis:
         mx.eval(self.buf, v0)
         self.V = np.asarray(self.buf)
         assert self.V.flags.writeable and self.V.flags.c_contiguous
-        self.n = n
+        self.gram_schmidt, self.combine_rows = gram_schmidt, combine_rows
         self.reset(v0)
-        self.axpy, self.dotc, self.nrm2, self.gemv = get_blas_funcs(
-            ["axpy", "dot", "nrm2", "gemv"], dtype=ndt)
 
     def reset(self, v0):
         """Start again from v0 (every product that read the old rows has been
@@ -190,52 +189,38 @@ class _HostBasis:
         return self.buf[j]
 
     def _host(self, a):
+        """a as a 1-D NumPy vector of the basis dtype (a view where it can be)."""
         if isinstance(a, mx.array):
+            a = a if a.dtype == self.dtype else a.astype(self.dtype)
             mx.eval(a)
-            return np.asarray(a)
-        return a
+        return np.ascontiguousarray(a, dtype=self.V.dtype).reshape(-1)
 
     def extend(self, count, make_w, extra=()):
         out = []
         ext = [self._host(c) for c in extra]
-        cplx = self.V.dtype.kind == "c"
         for j in range(self.size - 1, self.size - 1 + count):
-            w = make_w(j)
-            mx.eval(w)
-            row = self.V[j + 1]
-            row[...] = np.asarray(w)  # the basis' own copy, orthogonalized in place
-            coefs = [self.nrm2(row)]
+            src = self._host(make_w(j))
+            row = self.V[j + 1]  # the basis' own copy of w, orthogonalized in place
+            if np.may_share_memory(src, self.V):  # e.g. an identity operator's V[j]
+                row[...] = src
+                src = row
+            coefs = []
             for v in ext:  # projections on the extra vectors (few): one by one
-                t = self.dotc(v, row)
-                coefs.append(t)
-                self.axpy(v, row, self.n, -t)
-            # Classical Gram-Schmidt with BLAS-2 products (2 passes over V instead
-            # of the 2 (j + 1) BLAS-1 passes of modified Gram-Schmidt), repeated
-            # once when the norm dropped by more than _REORTH (the
-            # Daniel-Gragg-Kaufman-Stewart test). One pass leaves a component
-            # ~ eps * (before / after) along V, so the new vector stays orthogonal
-            # to ~1e-13 (MGS's loss grows with the condition of the Krylov basis).
-            Vk = self.V[:j + 1]
-            before = coefs[0] if not ext else self.nrm2(row)
-            h = np.zeros(j + 1, dtype=self.V.dtype)
-            Vt = Vk.T  # (n, j + 1), Fortran-ordered: BLAS reads V in place
-            for _ in range(2):
-                # V^H row (NumPy's real product streams V faster than gemv_t)
-                g = self.gemv(1.0, Vt, row, trans=2) if cplx else Vk @ row
-                upd = self.gemv(-1.0, Vt, g, beta=1.0, y=row, overwrite_y=True)
-                if upd is not row:  # (f2py copied instead of updating in place)
-                    row[...] = upd
-                h += g
-                hn = self.nrm2(row)
-                if not hn < _REORTH * before:
-                    break
-                before = hn
+                t, before, _ = self.gram_schmidt(v[None], src, row, 0.0, False)
+                coefs.extend([before, t[0]] if not coefs else [t[0]])
+                src = row
+            # Classical Gram-Schmidt (2 passes over V instead of the 2 (j + 1) of
+            # modified Gram-Schmidt), repeated once when the norm dropped by more
+            # than _REORTH (the Daniel-Gragg-Kaufman-Stewart test). One pass leaves a
+            # component ~ eps * (before / after) along V, so the new vector stays
+            # orthogonal to ~1e-13 (MGS's loss grows with the condition of the
+            # Krylov basis). The row is then scaled to unit norm when 1 / norm is
+            # finite (not at a breakdown).
+            h, before, hn = self.gram_schmidt(self.V[:j + 1], src, row, _REORTH, True)
+            if not coefs:
+                coefs.append(before)
             coefs.extend(h)
             coefs.append(hn)
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                inv = np.float64(1.0) / np.float64(hn)
-            if np.isfinite(inv):
-                row *= inv
             self.size = j + 2
             out.append(np.array(coefs, dtype=self.V.dtype))
         return out
@@ -252,13 +237,14 @@ class _HostBasis:
             _POOL.update(key=self.pool_key, buf=self.buf)
 
     def combine(self, y, count):
-        y = np.asarray(y, dtype=self.V.dtype)
-        return mx.array(y[:count] @ self.V[:count], dtype=self.dtype)
+        return mx.array(self.combine_rows(self.V[:count], y[:count]), dtype=self.dtype)
 
 
 def _make_basis(v0, capacity, dev, batch, pooled=False):
-    if USE_HOST_BASIS and dev.type == mx.DeviceType.cpu:
-        return _HostBasis(v0, capacity, pooled=pooled)
+    gram_schmidt = solver_kernel("gram_schmidt", dev)
+    combine_rows = solver_kernel("combine_rows", dev)
+    if USE_HOST_BASIS and gram_schmidt is not None and combine_rows is not None:
+        return _HostBasis(v0, capacity, gram_schmidt, combine_rows, pooled=pooled)
     return _DeviceBasis(v0, capacity, batch)
 
 

@@ -90,20 +90,30 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
 
 
 def _native_cg(A, M, x, b, dev, atol, maxiter, callback):
-    """The same iteration with the whole loop in C++ (one call, no per-iteration
-    dispatch), where it applies: CPU stream, float32/float64, a CSR matrix of x's
-    dtype, no preconditioner and no callback. None otherwise."""
-    from ...._ops import native_impl
+    """The same iteration with the whole loop in one fused call (the dispatch table's
+    compressed_cg: C++ on the CPU), where it applies: a fused kernel for dev,
+    float32/float64, a CSR matrix of x's dtype, no callback, and no preconditioner or
+    the Jacobi one (its 1 / diag(A) in x's dtype). None otherwise."""
+    from ...._ops import solver_kernel
     from ..._csr import _csr_base
+    from ..preconditioners import JacobiPreconditioner
+    kernel = solver_kernel("compressed_cg", dev)
     mat = getattr(A, "A", None)
-    if (callback is not None or dev.type != mx.cpu or not isinstance(M, IdentityOperator)
-            or not isinstance(mat, _csr_base) or x.dtype not in (mx.float32, mx.float64)
-            or not native_impl.has("cg")):
+    if (kernel is None or callback is not None or not isinstance(mat, _csr_base)
+            or x.dtype not in (mx.float32, mx.float64)):
         return None
     indptr, indices, data = mat.indptr, mat.indices, mat.data
     if data.dtype != x.dtype or indptr.dtype != indices.dtype:
         return None
-    x, converged, _, _ = native_impl.cg(indptr, indices, data, b, x, atol, maxiter)
+    if isinstance(M, IdentityOperator):
+        dinv = None
+    elif type(M) is JacobiPreconditioner and M._dinv.dtype in (x.dtype, mx.float32):
+        # float32 -> float64 is exact: the Python loop's mixed product upcasts the same way
+        dinv = M._dinv.astype(x.dtype)
+    else:
+        return None
+    with mx.stream(dev):
+        x, converged, _, _ = kernel(indptr, indices, data, b, x, atol, maxiter, dinv)
     return x, 0 if converged else maxiter
 
 
