@@ -4,6 +4,8 @@ MLX has no float64 (nor complex128) on any GPU, so float64 data lives and comput
 on the CPU stream (reported once per process); complex128 does not exist in MLX at all
 and is rejected with a TypeError naming the dtype.
 """
+import functools
+import inspect
 import os
 import warnings
 
@@ -111,4 +113,74 @@ def device_for(dt):
             "on the GPU; use .astype(numpy.float32) to run on the GPU "
             "(set MLX_SPARSE_QUIET=1 to silence this note).",
             RuntimeWarning, stacklevel=3)
-    return mx.cpu
+    return mx.Device(mx.cpu)
+
+
+def _refuses_float64(err):
+    """Whether err is MLX refusing a float64 op on a GPU stream."""
+    return isinstance(err, ValueError) and "float64" in str(err)
+
+
+def _own_dtype(obj):
+    try:
+        dt = obj.dtype
+    except Exception:  # e.g. an object whose __init__ has not run yet
+        return None
+    return dt if isinstance(dt, mx.Dtype) else None
+
+
+def on_value_device(fn):
+    """fn, run where its values may compute: on MLX's default device, except that where
+    that is a GPU, calls on float64 data run on the CPU stream (device_for), those of a
+    float64 sparse object at once, any other call once MLX refuses one of its float64
+    ops on the GPU (then the whole call runs again on the CPU: calls change nothing the
+    caller holds before they succeed, so the second run starts from the same state)."""
+    if getattr(fn, "_on_value_device", False):
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if mx.default_device().type == mx.DeviceType.cpu:
+            return fn(*args, **kwargs)
+        own = _own_dtype(args[0]) if args else None
+        if own is not None and needs_cpu(own):
+            with mx.stream(device_for(own)):
+                return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as err:
+            if not _refuses_float64(err):
+                raise
+        with mx.stream(device_for(mx.float64)):
+            return fn(*args, **kwargs)
+
+    run._on_value_device = True
+    return run
+
+
+# Special methods that compute (the public ones are all wrapped).
+_COMPUTING_DUNDERS = frozenset(
+    f"__{n}__" for n in (
+        "init add radd sub rsub mul rmul matmul rmatmul truediv rtruediv floordiv "
+        "rfloordiv pow rpow neg pos abs round eq ne lt le gt ge getitem setitem iadd isub "
+        "imul itruediv imatmul bool iter repr str call").split())
+
+
+def on_value_devices(*classes):
+    """Wrap (on_value_device) the public and computing special methods and properties
+    of each class and of its mlx_sparse bases, once each."""
+    seen = set()
+    for cls in classes:
+        for klass in cls.__mro__:
+            if klass in seen or not klass.__module__.startswith("mlx_sparse"):
+                continue
+            seen.add(klass)
+            for name, attr in list(vars(klass).items()):
+                if name.startswith("_") and name not in _COMPUTING_DUNDERS:
+                    continue
+                if inspect.isfunction(attr):
+                    setattr(klass, name, on_value_device(attr))
+                elif isinstance(attr, property) and attr.fget is not None and name != "dtype":
+                    setattr(klass, name, property(
+                        on_value_device(attr.fget),
+                        attr.fset and on_value_device(attr.fset), attr.fdel, attr.__doc__))

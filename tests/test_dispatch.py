@@ -81,3 +81,31 @@ def test_float64_runs_on_cpu_stream_when_gpu_is_default(monkeypatch):
     monkeypatch.setattr(_dtypes, "_reported_cpu_fallback", True)
     assert _dtypes.device_for(mx.float64) == mx.cpu
     assert _dtypes.device_for(mx.float32) == mx.Device(mx.gpu)
+
+
+def test_on_value_device_runs_refused_float64_calls_again_on_the_cpu(monkeypatch):
+    # As on a GPU default device: MLX refuses a float64 op, the whole call runs again
+    # (on the CPU stream); other errors propagate from the first run.
+    from mlx_sparse import _dtypes
+    monkeypatch.setenv("MLX_SPARSE_QUIET", "1")
+    monkeypatch.setattr(_dtypes.mx, "default_device", lambda: mx.Device(mx.gpu))
+    calls = []
+
+    def refused_once(x):
+        calls.append(x)
+        if len(calls) == 1:
+            raise ValueError("float64 is not supported on the GPU")
+        return x + 1
+
+    assert _dtypes.on_value_device(refused_once)(1) == 2 and calls == [1, 1]
+
+    def other_error(x):
+        calls.append(x)
+        raise ValueError("shape mismatch")
+
+    calls.clear()
+    with pytest.raises(ValueError, match="shape mismatch"):
+        _dtypes.on_value_device(other_error)(3)
+    assert calls == [3]
+    guarded = _dtypes.on_value_device(refused_once)
+    assert _dtypes.on_value_device(guarded) is guarded  # wrapped once

@@ -40,3 +40,15 @@ __all__ = [
     "csc", "csr", "data", "dia", "dok", "extract", "lil", "sparsetools", "sputils",
     "csgraph", "linalg",
 ]
+
+# Where MLX's default device is a GPU, float64 data computes on the CPU (the device
+# policy in mlx_sparse/_dtypes.py): every public class and function goes through it.
+import inspect as _inspect  # noqa: E402
+
+from .._dtypes import on_value_device as _on_value_device  # noqa: E402
+from .._dtypes import on_value_devices as _on_value_devices  # noqa: E402
+
+_on_value_devices(*(v for v in map(globals().get, __all__) if _inspect.isclass(v)))
+for _name in __all__:
+    if _inspect.isfunction(globals()[_name]):
+        globals()[_name] = _on_value_device(globals()[_name])

@@ -38,3 +38,18 @@ def __getattr__(name):
                 f"mlx_sparse yet (docs/supported.md); convert with A.to_scipy() and use "
                 f"scipy.sparse.linalg.{name}")
     raise AttributeError(f"module 'mlx_sparse.sparse.linalg' has no attribute {name!r}")
+
+
+# Where MLX's default device is a GPU, float64 data computes on the CPU (the device
+# policy in mlx_sparse/_dtypes.py): every public class and function goes through it.
+def _guard_namespace(namespace, names):
+    import inspect
+    from ..._dtypes import on_value_device, on_value_devices
+    on_value_devices(*(namespace[n] for n in names if inspect.isclass(namespace[n])))
+    for n in names:
+        if inspect.isfunction(namespace[n]):
+            namespace[n] = on_value_device(namespace[n])
+
+
+_guard_namespace(globals(), __all__)
+_guard_namespace(vars(preconditioners), preconditioners.__all__)
