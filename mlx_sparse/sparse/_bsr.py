@@ -11,6 +11,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
+from .._ops.mlx_impl import _count_dtype, _scatter_sum
 from .._storage import COO, CSR
 from ._base import _spbase, issparse, sparray
 from ._coo import _check_transpose_axes, dense_operand
@@ -255,17 +256,12 @@ class _bsr_base(_spbase):
         seg = mx.cumsum(new.astype(mx.int64)) - 1
         n_out = int(seg[-1].item()) + 1
         R, C = s.blocksize
-        flat = s.data.reshape(nb, R * C)
-        if flat.dtype == mx.bool_:
-            out = mx.zeros((n_out, R * C), mx.uint8).at[seg].maximum(flat.astype(mx.uint8))
-            out = out.astype(mx.bool_)
-        else:
-            out = mx.zeros((n_out, R * C), flat.dtype).at[seg].add(flat)
+        out = _scatter_sum(n_out, seg, s.data.reshape(nb, R * C), grouped=True)
         keep = positions_of(new)
         indices = take(s.indices, keep)
-        counts = mx.zeros((s.indptr.size - 1,), s.indptr.dtype).at[take(major, keep)].add(
-            mx.ones((n_out,), s.indptr.dtype)) if n_out else \
-            mx.zeros((s.indptr.size - 1,), s.indptr.dtype)
+        # Blocks per block row counted in 32 bits (no int64 scatter on CUDA).
+        counts = _scatter_sum(s.indptr.size - 1, take(major, keep),
+                              mx.ones((n_out,), _count_dtype(n_out)))
         indptr = exclusive_cumsum(counts, s.indptr.dtype)
         self._s = s.with_(indptr=indptr, indices=indices, data=out.reshape(n_out, R, C),
                           sorted_indices=True, canonical=True)
@@ -282,9 +278,8 @@ class _bsr_base(_spbase):
         if keep.size == nb:
             return
         major = expand_indptr(s.indptr, nb)
-        counts = mx.zeros((s.indptr.size - 1,), s.indptr.dtype)
-        if keep.size:
-            counts = counts.at[take(major, keep)].add(mx.ones((keep.size,), s.indptr.dtype))
+        counts = _scatter_sum(s.indptr.size - 1, take(major, keep),
+                              mx.ones((keep.size,), _count_dtype(keep.size)))  # as above
         self._s = s.with_(indptr=exclusive_cumsum(counts, s.indptr.dtype),
                           indices=take(s.indices, keep), data=s.data[keep])
 
@@ -574,18 +569,15 @@ def csr_to_bsr(csr_obj, blocksize=None):
     block_of_entry = mx.put_along_axis(mx.zeros((nnz,), mx.int64), perm.astype(mx.int64),
                                        block_of_sorted, axis=0)
     flat = block_of_entry * (R * C) + (row % R) * C + col % C
-    zeros = mx.zeros((nblocks * R * C,), s.data.dtype)
-    if s.data.dtype == mx.bool_:
-        data = mx.zeros((nblocks * R * C,), mx.uint8).at[flat].maximum(
-            s.data.astype(mx.uint8)).astype(mx.bool_)
-    elif bool(s.canonical):
-        data = mx.put_along_axis(zeros, flat, s.data, axis=0)
-    else:
-        data = zeros.at[flat].add(s.data)
+    if bool(s.canonical) and s.data.dtype != mx.bool_:
+        data = mx.put_along_axis(mx.zeros((nblocks * R * C,), s.data.dtype), flat, s.data,
+                                 axis=0)
+    else:  # duplicates summed (bool: OR)
+        data = _scatter_sum(nblocks * R * C, flat, s.data)
     key_in_order = take(block_key, order.astype(mx.int64))
     indices = (key_in_order % n_bcols).astype(idx)
     brow = key_in_order // n_bcols
-    counts = mx.zeros((n_brows,), idx).at[brow].add(mx.ones((nblocks,), idx))
+    counts = _scatter_sum(n_brows, brow, mx.ones((nblocks,), _count_dtype(nblocks)))
     indptr = exclusive_cumsum(counts, idx)
     out = BSR(indptr, indices, data.reshape(nblocks, R, C), s.shape)
     return cls._from_storage(out)

@@ -3,6 +3,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
+from .._ops.mlx_impl import _count_dtype, _scatter_sum
 from .._storage import COO, CSC, CSR
 from ._base import _spbase, issparse, sparray, _compress
 from .._dtypes import MX_TO_NP, NP_TO_MX
@@ -178,11 +179,11 @@ class coo_array(_coo_base, sparray):
 
 
 def _bincount(idx, n, weights=None):
-    """Counts per index as int64 (SciPy returns intp)."""
-    if n == 0 or idx.size == 0:  # MLX's scatter rejects empty updates
-        return mx.zeros((n,), mx.int64)
-    ones = mx.ones(idx.shape, mx.int64) if weights is None else weights.astype(mx.int64)
-    return mx.zeros((n,), mx.int64).at[idx].add(ones)
+    """Counts per index as int64 (SciPy returns intp), counted in 32 bits where they
+    fit (MLX's CUDA scatter has no int64)."""
+    cdt = _count_dtype(idx.size)
+    w = mx.ones(idx.shape, cdt) if weights is None else weights.astype(cdt)
+    return _scatter_sum(n, idx, w).astype(mx.int64)
 
 
 def _check_transpose_axes(axes, kind):

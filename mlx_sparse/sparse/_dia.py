@@ -12,6 +12,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
+from .._ops.mlx_impl import _scatter_sum
 from .._storage import CSC, CSR
 from ._base import _spbase, issparse, sparray, SparseEfficiencyWarning
 from ._coo import _check_transpose_axes, _finish_dense, dense_operand
@@ -311,12 +312,11 @@ class _dia_base(_spbase):
             w = min(d.shape[1], width)
             if w == 0 or d.shape[0] == 0:
                 continue
-            block = mx.zeros((nd, width), dt)
             rows = mx.array(idx_rows.astype(np.int64))
             piece = d[:, :w]
             if w < width:
                 piece = mx.concatenate([piece, mx.zeros((d.shape[0], width - w), dt)], axis=1)
-            block = block.at[rows].add(piece)
+            block = _scatter_sum(nd, rows, piece)  # int64 data: no int64 scatter on CUDA
             out = out - block if sign < 0 else out + block
         offs = mx.array(new_off.astype(np.asarray(a.offsets).dtype))
         return self._with_storage(DIA(out, offs, self.shape))

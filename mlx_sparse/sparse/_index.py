@@ -35,6 +35,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
+from .._ops.mlx_impl import _count_dtype, _scatter_sum
 from .._dtypes import MX_TO_NP, NP_TO_MX
 from .._storage import COO, CSR
 from ._base import SparseEfficiencyWarning, issparse
@@ -252,16 +253,6 @@ def _where(mask, count=None):
     """Positions (int64) where the 1-D bool ``mask`` holds, ascending (a host sync
     unless ``count``, the number of true entries, is given)."""
     return _expand(mask.astype(mx.int32), count, rank=False)[1]
-
-
-def _scatter_add(size, idx, vals):
-    """Length-``size`` array with ``vals`` summed at ``idx`` (bool: OR)."""
-    if size == 0 or idx.size == 0:
-        return mx.zeros((size,), dtype=vals.dtype)
-    if vals.dtype == mx.bool_:
-        out = mx.zeros((size,), dtype=mx.uint8).at[idx].maximum(vals.astype(mx.uint8))
-        return out.astype(mx.bool_)
-    return mx.zeros((size,), dtype=vals.dtype).at[idx].add(vals)
 
 
 def _scatter_set(base, idx, vals):
@@ -512,7 +503,7 @@ def _cs_find(s, qmaj, qmin, sorted_in):
 def _cs_sample(s, qmaj, qmin):
     """Values at the query cells (duplicates summed, missing cells zero)."""
     e, q, _ = _cs_find(s, qmaj, qmin, _known_sorted(s))
-    return _scatter_add(qmaj.size, q, _gather(s.data, e))
+    return _scatter_sum(qmaj.size, q, _gather(s.data, e))
 
 
 def _empty_storage(S, shape, dtype, idx=mx.int32):
@@ -894,7 +885,7 @@ def _cs_set_many(A, s, ti, tj, xv, insert=True, warn=True):
         perm = np.lexsort((mnr, maj)) if sorted_in else np.argsort(maj, kind="stable")
         m_h, n_h = maj[perm], mnr[perm]
         e, q, lower = _cs_find(s, m_h, n_h, sorted_in)
-        hits = _scatter_add(m_h.size, q, mx.ones(q.shape, dtype=mx.int32))
+        hits = _scatter_sum(m_h.size, q, mx.ones(q.shape, dtype=mx.int32))
         most, missing = (int(v) for v in np.asarray(mx.stack(
             [mx.max(hits), mx.sum(hits == 0)])))  # HOST SYNC
         if most > 1 and attempt == 0:  # a target cell is stored twice: canonicalise
@@ -932,14 +923,15 @@ def _merge_insert(s, nm, nn, nv, rank, sorted_in):
     # Each entry's output slot: old entries shift by the new ones ranked at or before
     # them. (Two scatters measure faster than the gather formulation on MLX's CPU.)
     pos_new = rank + mx.arange(k, dtype=mx.int64)
-    before = mx.cumsum(_scatter_add(nnz + 1, rank, mx.ones((k,), dtype=mx.int64)))
+    ones = mx.ones((k,), dtype=_count_dtype(k))  # 32-bit counts: no int64 scatter on CUDA
+    before = mx.cumsum(_scatter_sum(nnz + 1, rank, ones).astype(mx.int64))
     pos_old = mx.arange(nnz, dtype=mx.int64) + before[:nnz]
     dest = mx.concatenate([pos_old, pos_new])
     indices = _scatter_set(mx.zeros((total,), dtype=idx), dest,
                            mx.concatenate([s.indices.astype(idx), nn.astype(idx)]))
     data = _scatter_set(mx.zeros((total,), dtype=s.data.dtype), dest,
                         mx.concatenate([s.data, nv.astype(s.data.dtype)]))
-    per_major = _scatter_add(s.n_major, nm, mx.ones((k,), dtype=mx.int64))
+    per_major = _scatter_sum(s.n_major, nm, ones)
     indptr = (s.indptr.astype(mx.int64) + _excl_cumsum(per_major)).astype(idx)
     return s.with_(indptr=indptr, indices=indices, data=data,
                    sorted_indices=sorted_in, canonical=s.canonical)
@@ -1038,7 +1030,7 @@ def _coo_region_mask(s, r, c, arrays):
         return mx.zeros((0,), dtype=mx.bool_)
     if len(arrays) == 2:
         e, _ = _coo_match(s, r.ravel(), c.ravel())
-        return _scatter_add(s.data.size, e, mx.ones(e.shape, dtype=mx.bool_))
+        return _scatter_sum(s.data.size, e, mx.ones(e.shape, dtype=mx.bool_))
     hit = mx.ones(s.row.shape, dtype=mx.bool_)
     for coords, idx, n in ((s.row, r, s.shape[0]), (s.col, c, s.shape[1])):
         mult, _, _ = _axis_map(_Sel.of(idx, n), coords)

@@ -6,6 +6,8 @@ import numpy as np
 
 from .._base import _ours, issparse
 from ..._dtypes import device_for
+from ..._ops.mlx_impl import _count_dtype, _scatter_sum
+from ..._ops.mlx_products import _scatter_extreme
 
 __all__ = ["norm"]
 
@@ -50,20 +52,27 @@ def _reduce(x, axis, kind, p=None):
     row, col, a, nz = _entries(x)
     key = col if axis == 0 else row
     m, full = x.shape[1 - axis], x.shape[axis]
+    # MLX's CUDA scatter has no int64: counts are taken in 32 bits, and int64 |a|
+    # (integer input) goes through the 64-bit-safe sum and max/min helpers.
+    cdt = _count_dtype(key.size)
     if kind == "count":
-        return mx.zeros((m,), dtype=mx.int64).at[key].add(nz.astype(mx.int64))
+        return _scatter_sum(m, key, nz.astype(cdt)).astype(mx.int64)
     if kind == "sum":
-        return mx.zeros((m,), dtype=a.dtype).at[key].add(a)
+        return _scatter_sum(m, key, a)
     if kind == "pow":
         af = a.astype(mx.float64 if a.dtype == mx.int64 else a.dtype)
-        return mx.zeros((m,), dtype=af.dtype).at[key].add(af ** p)
+        return _scatter_sum(m, key, af ** p)
     if kind == "max":
+        if a.dtype == mx.int64:
+            return mx.maximum(_scatter_extreme("max", m, key, a), 0)
         return mx.zeros((m,), dtype=a.dtype).at[key].maximum(a)
-    # min: an implicit zero in the row/column makes it 0
-    stored = mx.zeros((m,), dtype=mx.int64).at[key].add(mx.ones(key.shape, dtype=mx.int64))
-    big = mx.array(np.inf if mx.issubdtype(a.dtype, mx.inexact)
-                   else np.iinfo(np.int64).max).astype(a.dtype)
-    lo = mx.full((m,), big, dtype=a.dtype).at[key].minimum(a)
+    # min: an implicit zero in the row/column makes it 0; a slot without stored
+    # values holds int64 max / inf (it is then 0 unless the axis has length 0)
+    stored = _scatter_sum(m, key, mx.ones(key.shape, dtype=cdt)).astype(mx.int64)
+    if a.dtype == mx.int64:
+        lo = _scatter_extreme("min", m, key, a)
+    else:
+        lo = mx.full((m,), np.inf, dtype=a.dtype).at[key].minimum(a)
     return mx.where(stored < full, mx.zeros_like(lo), lo)
 
 
