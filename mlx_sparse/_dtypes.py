@@ -116,9 +116,11 @@ def device_for(dt):
     return mx.Device(mx.cpu)
 
 
-def _refuses_float64(err):
-    """Whether err is MLX refusing a float64 op on a GPU stream."""
-    return isinstance(err, ValueError) and "float64" in str(err)
+def _refused_on_gpu(err):
+    """Whether err is MLX refusing an op on a GPU stream that its CPU runs: any float64
+    op, and some complex64 ones (e.g. arcsinh on CUDA: "Can not do unary op ...")."""
+    return (isinstance(err, ValueError) and "float64" in str(err)) or (
+        isinstance(err, RuntimeError) and str(err).startswith("Can not do"))
 
 
 def _own_dtype(obj):
@@ -132,9 +134,10 @@ def _own_dtype(obj):
 def on_value_device(fn):
     """fn, run where its values may compute: on MLX's default device, except that where
     that is a GPU, calls on float64 data run on the CPU stream (device_for), those of a
-    float64 sparse object at once, any other call once MLX refuses one of its float64
-    ops on the GPU (then the whole call runs again on the CPU: calls change nothing the
-    caller holds before they succeed, so the second run starts from the same state)."""
+    float64 sparse object at once, any other call once MLX refuses one of its ops on
+    the GPU (_refused_on_gpu; then the whole call runs again on the CPU: calls change
+    nothing the caller holds before they succeed, so the second run starts from the
+    same state)."""
     if getattr(fn, "_on_value_device", False):
         return fn
 
@@ -148,10 +151,11 @@ def on_value_device(fn):
                 return fn(*args, **kwargs)
         try:
             return fn(*args, **kwargs)
-        except ValueError as err:
-            if not _refuses_float64(err):
+        except (ValueError, RuntimeError) as err:
+            if not _refused_on_gpu(err):
                 raise
-        with mx.stream(device_for(mx.float64)):
+            float64 = isinstance(err, ValueError)
+        with mx.stream(device_for(mx.float64) if float64 else mx.Device(mx.cpu)):
             return fn(*args, **kwargs)
 
     run._on_value_device = True

@@ -2,6 +2,8 @@
 
 CSR stores rows as the major axis, CSC columns; every method works on major/minor
 and `self._s.swap` maps (rows, cols) pairs to (major, minor)."""
+import operator
+
 import mlx.core as mx
 import numpy as np
 
@@ -303,6 +305,7 @@ class _cs_base(_spbase):
         return row, col
 
     def diagonal(self, k=0):
+        k = operator.index(k)  # SciPy: TypeError for a non-integer k (before any work)
         s = self._s
         # In (major, minor) coordinates CSC's k-th diagonal is the -k-th.
         kk = k if s.major_axis == 0 else -k
