@@ -486,3 +486,38 @@ def test_on_gpu(name):
             assert o1[1] == o[1] and abs(o1[2] - o[2]) <= (0 if dtype == "float64" else 1)
     finally:
         mx.set_default_device(old)
+
+
+@pytest.mark.parametrize("n, maxiter", [(30, None), (60, 12), (80, 25)])
+def test_minres_show_prints_scipys_lines(n, maxiter, rng, capsys):
+    # show=True: header, the iterations SciPy prints (all for n <= 40, else the first
+    # and last ten and every tenth), exit summary; SPD, so the numbers agree exactly
+    # at these few iterations
+    A = (ssp.diags_array([-np.ones(n - 1), np.full(n, 4.0), -np.ones(n - 1)],
+                         offsets=[-1, 0, 1]) + ssp.diags_array(rng.uniform(0, 1, n))).tocsr()
+    b = rng.standard_normal(n)
+    sla.minres(A, b, show=True, maxiter=maxiter)
+    want = capsys.readouterr().out.splitlines()
+    mla.minres(msp.csr_array(A), mx.array(b, dtype=mx.float64), show=True, maxiter=maxiter)
+    got = capsys.readouterr().out.splitlines()
+    assert len(got) == len(want) and len(want) > 8
+    for g, w in zip(got, want):
+        assert g == w or _same_numbers(g, w), f"\n ours: {g}\nscipy: {w}"
+
+
+def _same_numbers(a, b, rtol=1e-3):
+    """Two printed lines with the same words and numbers equal to rtol (printing
+    rounds the last digit of values that differ in their last bits)."""
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb):
+        return False
+    for x, y in zip(wa, wb):
+        if x == y:
+            continue
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            return False
+        if not np.isclose(fx, fy, rtol=rtol, atol=1e-12):
+            return False
+    return True

@@ -153,21 +153,53 @@ def minres(A, b, x0=None, *, rtol=1e-5, shift=0.0, maxiter=None, M=None,
                        dbar=dbar, epsln=epsln, phibar=phibar, rhs1=rhs1, rhs2=rhs2,
                        tnorm2=tnorm2, gmax=gmax, gmin=gmin, cs=cs, sn=sn, Anorm=Anorm,
                        Acond=Acond, rnorm=rnorm, ynorm=ynorm, Arnorm=Arnorm,
-                       istop=istop)
+                       istop=istop, test1=test1, test2=test2, gbar=gbar, itn=itn)
             return new, flag, st["x"]
 
-        final = {}
+        shown = {}  # id of an iteration's x -> its state (show=True)
 
         def x_of(st):
-            final["st"] = st
+            if show:
+                shown[id(st["x"])] = st
             return st["x"]
+
+        if show:
+            # SciPy's per-iteration lines, printed as each iteration's callback comes
+            print()
+            print()
+            print("   Itn     x(1)     Compatible    LS       norm(A)  cond(A) gbar/|A|")
+            user_callback = callback
+
+            def callback(xk):
+                _show_iteration(shown[id(xk)], xk, n, maxiter, eps, rtol)
+                if user_callback is not None:
+                    user_callback(xk)
 
         outcomes = {_STOP_LIMIT: (maxiter, True),
                     _NONSYM: (ValueError("non-symmetric matrix"), False)}
         x, info, itn = iterate(step, state0, maxiter, x_of, callback, dev, outcomes)
-    if show:
-        _show_exit(final.get("st"), itn, info, maxiter)
+    if show:  # the state of the iteration that stopped (later ones may have run)
+        _show_exit(shown.get(id(x)), itn, info, maxiter)
     return x, info
+
+
+def _show_iteration(st, x, n, maxiter, eps, rtol):
+    """SciPy's line for one iteration, when SciPy prints one."""
+    v = {k: float(st[k].item()) for k in ("test1", "test2", "Anorm", "Acond", "gbar",
+                                          "rnorm", "ynorm")}
+    itn, istop = st["itn"], int(st["istop"].item())
+    qrnorm, epsx = v["rnorm"], v["Anorm"] * v["ynorm"] * eps
+    epsr = v["Anorm"] * v["ynorm"] * rtol
+    if not (n <= 40 or itn <= 10 or itn >= maxiter - 10 or itn % 10 == 0
+            or qrnorm <= 10 * epsx or qrnorm <= 10 * epsr or v["Acond"] <= 1e-2 / eps
+            or istop != 0):
+        return
+    x0 = np.asarray(x[0]).item()
+    ratio = v["gbar"] / v["Anorm"] if v["Anorm"] else float("nan")
+    print(f"{itn:6g} {x0:12.5e} {v['test1']:10.3e}" + f" {v['test2']:10.3e}"
+          + f" {v['Anorm']:8.1e} {v['Acond']:8.1e} {ratio:8.1e}")
+    if itn % 10 == 0:
+        print()
 
 
 def _show_exit(st, itn, info, maxiter):
