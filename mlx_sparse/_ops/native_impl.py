@@ -9,7 +9,7 @@ import numpy as np
 
 from .._dtypes import NP_TO_MX, dtype_name
 from . import mlx_products
-from .mlx_impl import _INT32_MAX
+from .mlx_impl import _index_dtype
 
 try:
     from .. import _native
@@ -95,8 +95,7 @@ def expand_indptr(indptr, nnz):
 
 def _common_index(*arrays, dims=()):
     """The arrays in one index dtype: int64 if any is int64 or a dimension needs it."""
-    wide = any(a.dtype == mx.int64 for a in arrays) or max(dims, default=0) > _INT32_MAX
-    want = mx.int64 if wide else mx.int32
+    want = _index_dtype(*arrays, dims=dims)
     return [a if a.dtype == want else a.astype(want) for a in arrays]
 
 
