@@ -6,6 +6,7 @@
 // released while kernels run, and outputs are the kernels' own buffers handed to NumPy.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstdlib>
 #include <string>
@@ -66,6 +67,44 @@ py::tuple compressed_transpose(int64_t n_major, int64_t n_minor, const py::array
         py::gil_scoped_release nogil;
         ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
         r = ms::compressed_transpose<S, I>(nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), threads);
+      }
+      return compressed_tuple(std::move(r), info);
+    });
+  });
+}
+
+py::tuple stack_minor(int64_t n_major, const std::vector<py::array>& indptrs, const std::vector<py::array>& indices,
+                      const std::vector<py::array>& data, const std::vector<int64_t>& offsets,
+                      const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nM = nonnegative(n_major, "n_major"), nb = indptrs.size();
+  if (nb == 0 || indices.size() != nb || data.size() != nb || offsets.size() != nb)
+    throw py::value_error("stack_minor: indptrs, indices, data and offsets must be non-empty lists of one length");
+  std::vector<CompressedArgs> args;
+  for (size_t b = 0; b < nb; ++b) {
+    args.push_back(compressed_args(indptrs[b], indices[b], data[b], info));
+    check_n_major(args.back(), nM);
+    if (args[b].itype != args[0].itype) throw py::type_error("stack_minor: every block needs the same index dtype");
+  }
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args[0].itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_storage(vtype, [&](auto stag) {
+      using S = typename decltype(stag)::type;
+      std::vector<const I*> ptrs, idxs;
+      std::vector<const S*> vals;
+      std::vector<I> shifts;
+      for (size_t b = 0; b < nb; ++b) {
+        ptrs.push_back(ptr<I>(indptrs[b]));
+        idxs.push_back(ptr<I>(indices[b]));
+        vals.push_back(ptr<S>(data[b]));
+        shifts.push_back(static_cast<I>(offsets[b]));
+      }
+      ms::Compressed<S, I> r;
+      {
+        py::gil_scoped_release nogil;
+        for (size_t b = 0; b < nb; ++b) ms::check_indptr(ptrs[b], nM, args[b].capacity);
+        r = ms::stack_minor<S, I>(nM, ptrs, idxs, vals, shifts, threads);
       }
       return compressed_tuple(std::move(r), info);
     });
@@ -276,6 +315,11 @@ PYBIND11_MODULE(_native, m) {
         py::arg("minor"), py::arg("data"), py::arg("vtype"),
         "COO -> canonical compressed (indptr, indices, data): sorted by (major, minor), duplicates summed "
         "in input order, zero sums and explicit zeros kept.");
+  m.def("stack_minor", &stack_minor, py::arg("n_major"), py::arg("indptrs"), py::arg("indices"), py::arg("data"),
+        py::arg("offsets"), py::arg("vtype"),
+        "Compressed blocks of equal n_major stacked along the minor axis (hstack of CSR, vstack of CSC): "
+        "slice r is every block's slice r in block order, minor indices shifted by the block's offset. "
+        "One index dtype for every block; the caller checks that the shifted indices fit it.");
   m.def("compressed_transpose", &compressed_transpose, py::arg("n_major"), py::arg("n_minor"), py::arg("indptr"),
         py::arg("indices"), py::arg("data"), py::arg("vtype"),
         "CSR <-> CSC: (indptr_t, indices_t, data_t) with n_minor + 1 slices, each listing its entries by "

@@ -857,6 +857,51 @@ Buffer<V> compressed_diagonal(int64_t k, size_t n_major, size_t n_minor, const I
   return out;
 }
 
+// Blocks of equal n_major stacked along the minor axis (hstack of CSR, vstack of CSC):
+// output slice r is block 0's slice r, then block 1's with its minor indices shifted by
+// offsets[1], and so on. Each block's indptr must be valid (check_indptr).
+template <class S, class I>
+Compressed<S, I> stack_minor(size_t n_major, const std::vector<const I*>& indptrs,
+                             const std::vector<const I*>& indices, const std::vector<const S*>& data,
+                             const std::vector<I>& offsets, int max_threads) {
+  const size_t nb = indptrs.size();
+  Compressed<S, I> out;
+  out.indptr = Buffer<I>(n_major + 1);
+  I* ptr = out.indptr.data();
+  // Partitioning: majors cut into T equal ranges for the counts, then ranges of equal
+  // output entries for the copies; disjoint output ranges.
+  const int Tc = threads_for(n_major * nb, max_threads);
+  parallel_run(Tc, [&](int t) {
+    for (size_t r = even_split(n_major, Tc, t), e = even_split(n_major, Tc, t + 1); r < e; ++r) {
+      I n = 0;
+      for (size_t b = 0; b < nb; ++b) n += indptrs[b][r + 1] - indptrs[b][r];
+      ptr[r + 1] = n;
+    }
+  });
+  ptr[0] = 0;
+  for (size_t r = 0; r < n_major; ++r) ptr[r + 1] += ptr[r];
+  const size_t nnz = static_cast<size_t>(ptr[n_major]);
+  out.indices = Buffer<I>(nnz);
+  out.data = Buffer<S>(nnz);
+  I* idx = out.indices.data();
+  S* val = out.data.data();
+  const int T = threads_for(nnz + n_major * nb, max_threads);
+  const std::vector<size_t> bounds = split_by_indptr(ptr, n_major, T, nb);
+  parallel_run(T, [&](int t) {
+    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+      size_t q = static_cast<size_t>(ptr[r]);
+      for (size_t b = 0; b < nb; ++b) {
+        const size_t p0 = static_cast<size_t>(indptrs[b][r]), p1 = static_cast<size_t>(indptrs[b][r + 1]);
+        const I shift = offsets[b];
+        for (size_t p = p0; p < p1; ++p) idx[q + p - p0] = indices[b][p] + shift;
+        std::copy(data[b] + p0, data[b] + p1, val + q);
+        q += p1 - p0;
+      }
+    }
+  });
+  return out;
+}
+
 // The major index of every entry (COO row array of a CSR matrix).
 template <class I>
 Buffer<I> expand_indptr(size_t n_major, const I* indptr, int max_threads) {

@@ -15,14 +15,14 @@ def test_every_op_has_cpu_and_gpu_entries():
         assert set(_ops.DISPATCH[op]) == {"cpu", "gpu"}
         for dev in ("cpu", "gpu"):
             name, fn = _ops.DISPATCH[op][dev]
-            if op in _ops.SOLVER_OPS and (dev == "gpu" or not native_impl.AVAILABLE):
+            if op in _ops.OPTIONAL_OPS and (dev == "gpu" or not native_impl.AVAILABLE):
                 assert (name, fn) == _ops.NOT_AVAILABLE, (op, dev)
             else:
                 assert callable(fn), (op, dev)
-    assert set(_ops.SOLVER_OPS) < set(_ops.OPS)
-    for op in _ops.SOLVER_OPS:
-        assert _ops.solver_kernel(op, mx.Device(mx.gpu)) is None
-        assert _ops.solver_kernel(op, mx.Device(mx.cpu)) is getattr(native_impl, op)
+    assert set(_ops.OPTIONAL_OPS) < set(_ops.OPS)
+    for op in _ops.OPTIONAL_OPS:
+        assert _ops.optional_kernel(op, mx.Device(mx.gpu)) is None
+        assert _ops.optional_kernel(op, mx.Device(mx.cpu)) is getattr(native_impl, op)
 
 
 STRUCTURAL = ("coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",

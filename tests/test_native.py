@@ -314,6 +314,36 @@ def test_expand_indptr(idx_dtype):
         np.testing.assert_array_equal(major, np.repeat(np.arange(len(counts)), counts))
 
 
+@pytest.mark.parametrize("vtype", ["bool", "int64", "float16", "float64", "complex64"])
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_stack_minor(vtype, idx_dtype):
+    # hstack of CSR blocks (some with no columns or no entries, unsorted, duplicates)
+    # against SciPy's
+    rng = np.random.default_rng(17)
+    for n_major in (0, 1, 9):
+        widths = [int(w) for w in rng.integers(0, 6, 5)]
+        blocks = [random_compressed(rng, n_major, w, int(rng.integers(0, 3 * w + 1)) if w else 0,
+                                    idx_dtype, vtype) for w in widths]
+        offsets = np.cumsum([0] + widths)[:-1].tolist()
+        ptr, idx, val = native.stack_minor(n_major, [b[0] for b in blocks], [b[1] for b in blocks],
+                                           [b[2] for b in blocks], offsets, vtype)
+        assert ptr.dtype == idx.dtype == idx_dtype and val.dtype == blocks[0][2].dtype
+        bits = (lambda v: v.view(np.uint16)) if vtype == "float16" else (lambda v: v)  # SciPy: no float16
+        want = sp.hstack([sp.csr_array((bits(b[2]), b[1], b[0]), shape=(n_major, w))
+                          for b, w in zip(blocks, widths)], format="csr") if n_major else None
+        if want is None:
+            np.testing.assert_array_equal(ptr, [0])
+            continue
+        np.testing.assert_array_equal(ptr, want.indptr)
+        np.testing.assert_array_equal(idx, want.indices)
+        np.testing.assert_array_equal(bits(val), want.data)
+    with pytest.raises(ValueError, match="n_major"):
+        native.stack_minor(3, [np.zeros(3, idx_dtype)], [np.zeros(0, idx_dtype)],
+                           [np.zeros(0, blocks[0][2].dtype)], [0], vtype)
+    with pytest.raises(ValueError, match="one length"):
+        native.stack_minor(2, [], [], [], [], vtype)
+
+
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_hypersparse(idx_dtype):
     """Far more slices than entries (many empty slices, wide key ranges)."""

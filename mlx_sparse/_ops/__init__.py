@@ -2,10 +2,10 @@
 dispatch table that decides which implementation runs where.
 
 Each op has a CPU implementation (C++ `_native`, when built) and a plain-MLX-ops
-implementation (any device; the GPU path until GPU kernels land). Solver kernels
-(whole steps of an iterative solver) exist only natively: elsewhere their entry is
-NOT_AVAILABLE and the solver runs its own MLX-ops loop. `python -m mlx_sparse info`
-prints this table.
+implementation (any device; the GPU path until GPU kernels land). Optional kernels
+(whole solver steps, block stacking) exist only where they are faster than their
+callers' own MLX-ops code: elsewhere their entry is NOT_AVAILABLE and the caller runs
+that code. `python -m mlx_sparse info` prints this table.
 """
 import mlx.core as mx
 
@@ -23,23 +23,24 @@ _MLX_MODULE = {
         "compressed_matmat_t", "compressed_matmul", "compressed_binop",
         "compressed_reduce_major", "compressed_reduce_minor")},
 }
-# Solver kernels: cg's whole loop, gmres's Gram-Schmidt step and basis combination
-# (sparse/linalg/_isolve asks for them with solver_kernel).
-SOLVER_OPS = ("compressed_cg", "gram_schmidt", "combine_rows")
-OPS = tuple(_MLX_MODULE) + SOLVER_OPS
+# Optional kernels: cg's whole loop, gmres's Gram-Schmidt step and basis combination
+# (sparse/linalg/_isolve), stacking compressed blocks along the minor axis
+# (sparse/_construct); callers ask for them with optional_kernel.
+OPTIONAL_OPS = ("compressed_cg", "gram_schmidt", "combine_rows", "stack_minor")
+OPS = tuple(_MLX_MODULE) + OPTIONAL_OPS
 NOT_AVAILABLE = ("not available", None)
 
 
 def _cpu_entry(op):
     if native_impl.AVAILABLE and native_impl.has(op):
         return ("native (C++)", getattr(native_impl, op))
-    if op in SOLVER_OPS:
+    if op in OPTIONAL_OPS:
         return NOT_AVAILABLE
     return ("mlx ops", getattr(_MLX_MODULE[op], op))
 
 
 def _gpu_entry(op):
-    if op in SOLVER_OPS:
+    if op in OPTIONAL_OPS:
         return NOT_AVAILABLE
     if gpu_impl.has(op):
         return (f"{gpu_impl.API} kernel", gpu_impl.KERNELS[op])
@@ -139,9 +140,9 @@ def compressed_reduce_minor(op, n_minor, indices, data):
     return _run("compressed_reduce_minor", data.dtype, op, n_minor, indices, data)
 
 
-def solver_kernel(op, device):
-    """The implementation of solver kernel op (one of SOLVER_OPS) on device, or None
-    when there is none (the solver then runs its MLX-ops loop)."""
+def optional_kernel(op, device):
+    """The implementation of optional kernel op (one of OPTIONAL_OPS) on device, or
+    None when there is none (the caller then runs its own MLX-ops code)."""
     return DISPATCH[op][_device_name(device)][1]
 
 

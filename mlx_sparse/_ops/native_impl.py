@@ -86,6 +86,16 @@ def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
     return _call(_native.compressed_diagonal, data.dtype, k, n_major, n_minor, indptr, indices, data)
 
 
+def stack_minor(n_major, indptrs, indices, data, offsets):
+    """Blocks of one index and one value dtype stacked along the minor axis (hstack of
+    CSR, vstack of CSC): (indptr, indices, data); block b's minor indices are shifted by
+    offsets[b] (the caller picks an index dtype that holds the result)."""
+    dt = data[0].dtype
+    res = _native.stack_minor(int(n_major), [_np(a) for a in indptrs], [_np(a) for a in indices],
+                              [_np(a) for a in data], [int(o) for o in offsets], dtype_name(dt))
+    return tuple(_mx(r, dt == mx.bfloat16) for r in res)
+
+
 def expand_indptr(indptr, nnz):
     return _mx(_native.expand_indptr(_np(indptr), nnz), False)
 

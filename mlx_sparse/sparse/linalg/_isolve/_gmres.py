@@ -42,7 +42,7 @@ import numpy as np
 from scipy.linalg import get_lapack_funcs
 
 from ...._dtypes import MX_TO_NP
-from ...._ops import solver_kernel
+from ...._ops import optional_kernel
 from .utils import dot, get_check_every, get_atol_rtol, make_system, norm, solver_device
 
 __all__ = ["gmres"]
@@ -241,8 +241,8 @@ class _HostBasis:
 
 
 def _make_basis(v0, capacity, dev, batch, pooled=False):
-    gram_schmidt = solver_kernel("gram_schmidt", dev)
-    combine_rows = solver_kernel("combine_rows", dev)
+    gram_schmidt = optional_kernel("gram_schmidt", dev)
+    combine_rows = optional_kernel("combine_rows", dev)
     if USE_HOST_BASIS and gram_schmidt is not None and combine_rows is not None:
         return _HostBasis(v0, capacity, gram_schmidt, combine_rows, pooled=pooled)
     return _DeviceBasis(v0, capacity, batch)

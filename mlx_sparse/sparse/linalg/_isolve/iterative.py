@@ -94,10 +94,10 @@ def _native_cg(A, M, x, b, dev, atol, maxiter, callback):
     compressed_cg: C++ on the CPU), where it applies: a fused kernel for dev,
     float32/float64, a CSR matrix of x's dtype, no callback, and no preconditioner or
     the Jacobi one (its 1 / diag(A) in x's dtype). None otherwise."""
-    from ...._ops import solver_kernel
+    from ...._ops import optional_kernel
     from ..._csr import _csr_base
     from ..preconditioners import JacobiPreconditioner
-    kernel = solver_kernel("compressed_cg", dev)
+    kernel = optional_kernel("compressed_cg", dev)
     mat = getattr(A, "A", None)
     if (kernel is None or callback is not None or not isinstance(mat, _csr_base)
             or x.dtype not in (mx.float32, mx.float64)):
