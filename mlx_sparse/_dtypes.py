@@ -162,12 +162,13 @@ def on_value_device(fn):
     return run
 
 
-# Special methods that compute (the public ones are all wrapped).
+# Special methods that compute (the public ones are all wrapped); not __iter__: a
+# generator's body runs after the call returns (its items come from __getitem__).
 _COMPUTING_DUNDERS = frozenset(
     f"__{n}__" for n in (
         "init add radd sub rsub mul rmul matmul rmatmul truediv rtruediv floordiv "
         "rfloordiv pow rpow neg pos abs round eq ne lt le gt ge getitem setitem iadd isub "
-        "imul itruediv imatmul bool iter repr str call").split())
+        "imul itruediv imatmul bool repr str call").split())
 
 
 def on_value_devices(*classes):
