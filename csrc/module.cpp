@@ -111,6 +111,36 @@ py::tuple stack_minor(int64_t n_major, const std::vector<py::array>& indptrs, co
   });
 }
 
+py::tuple take_major(const py::array& indptr, const py::array& indices, const py::array& data, const py::array& rows,
+                     const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  check_layout(rows, "rows", 1);
+  if (rows.dtype().kind() != 'i' || rows.dtype().itemsize() != 8 || !native_byte_order(rows.dtype()))
+    throw py::type_error("rows must be an int64 array, got dtype " + dtype_str(rows));
+  const int64_t* r = ptr<int64_t>(rows);
+  const size_t n_rows = static_cast<size_t>(rows.size());
+  for (size_t k = 0; k < n_rows; ++k)
+    if (r[k] < 0 || static_cast<uint64_t>(r[k]) >= args.n_major)
+      throw py::index_error("rows[" + std::to_string(k) + "] = " + std::to_string(r[k]) + " is out of range");
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_storage(vtype, [&](auto stag) {
+      using S = typename decltype(stag)::type;
+      std::tuple<ms::Buffer<int64_t>, ms::Buffer<I>, ms::Buffer<S>> res;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
+        res = ms::take_major<S, I>(ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), r, n_rows, threads);
+      }
+      return py::make_tuple(to_numpy_1d(std::move(std::get<0>(res)), index_dtype<int64_t>()),
+                            to_numpy_1d(std::move(std::get<1>(res)), index_dtype<I>()),
+                            to_numpy_1d(std::move(std::get<2>(res)), value_dtype(info)));
+    });
+  });
+}
+
 py::tuple sort_indices(const py::array& indptr, const py::array& indices, const py::array& data,
                        const std::string& vtype) {
   const ms::ValueTypeInfo info = value_info(vtype);
@@ -315,6 +345,10 @@ PYBIND11_MODULE(_native, m) {
         py::arg("minor"), py::arg("data"), py::arg("vtype"),
         "COO -> canonical compressed (indptr, indices, data): sorted by (major, minor), duplicates summed "
         "in input order, zero sums and explicit zeros kept.");
+  m.def("take_major", &take_major, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("rows"),
+        py::arg("vtype"),
+        "Major slices rows[0], rows[1], ... (int64, repeats allowed) of a compressed matrix: (indptr as int64, "
+        "indices, data).");
   m.def("stack_minor", &stack_minor, py::arg("n_major"), py::arg("indptrs"), py::arg("indices"), py::arg("data"),
         py::arg("offsets"), py::arg("vtype"),
         "Compressed blocks of equal n_major stacked along the minor axis (hstack of CSR, vstack of CSC): "

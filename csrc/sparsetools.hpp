@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <tuple>
 #include <vector>
 
 #include "buffer.hpp"
@@ -855,6 +856,34 @@ Buffer<V> compressed_diagonal(int64_t k, size_t n_major, size_t n_minor, const I
     }
   });
   return out;
+}
+
+// Major slices rows[0], rows[1], ... of a compressed matrix, in that order (repeats
+// allowed; every row in [0, n_major), checked by the caller): (indptr as int64,
+// indices, data).
+template <class S, class I>
+std::tuple<Buffer<int64_t>, Buffer<I>, Buffer<S>> take_major(const I* indptr, const I* indices, const S* data,
+                                                             const int64_t* rows, size_t n_rows, int max_threads) {
+  Buffer<int64_t> out_ptr(n_rows + 1);
+  int64_t* ptr = out_ptr.data();
+  ptr[0] = 0;
+  for (size_t k = 0; k < n_rows; ++k) ptr[k + 1] = ptr[k] + static_cast<int64_t>(indptr[rows[k] + 1] - indptr[rows[k]]);
+  const size_t nnz = static_cast<size_t>(ptr[n_rows]);
+  Buffer<I> out_idx(nnz);
+  Buffer<S> out_val(nnz);
+  I* idx = out_idx.data();
+  S* val = out_val.data();
+  // Partitioning: output slices cut into T ranges of equal entries; disjoint outputs.
+  const int T = threads_for(nnz + n_rows, max_threads);
+  const std::vector<size_t> bounds = split_by_indptr(ptr, n_rows, T, 1);
+  parallel_run(T, [&](int t) {
+    for (size_t k = bounds[t]; k < bounds[t + 1]; ++k) {
+      const size_t p0 = static_cast<size_t>(indptr[rows[k]]), p1 = static_cast<size_t>(indptr[rows[k] + 1]);
+      std::copy(indices + p0, indices + p1, idx + ptr[k]);
+      std::copy(data + p0, data + p1, val + ptr[k]);
+    }
+  });
+  return {std::move(out_ptr), std::move(out_idx), std::move(out_val)};
 }
 
 // Blocks of equal n_major stacked along the minor axis (hstack of CSR, vstack of CSC):

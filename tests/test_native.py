@@ -314,6 +314,28 @@ def test_expand_indptr(idx_dtype):
         np.testing.assert_array_equal(major, np.repeat(np.arange(len(counts)), counts))
 
 
+@pytest.mark.parametrize("vtype", ["bool", "int8", "bfloat16", "float64", "complex64"])
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_take_major(vtype, idx_dtype):
+    # slices in any order, repeated, none; unsorted slices with duplicates kept as stored
+    rng = np.random.default_rng(19)
+    for n_major, n_minor, nnz in SHAPES:
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        for rows in ([], list(range(n_major))[::-1], rng.integers(0, max(n_major, 1), 2 * n_major)):
+            rows = np.asarray(rows, np.int64) if n_major else np.zeros(0, np.int64)
+            ptr, idx, val = native.take_major(indptr, indices, values, rows, vtype)
+            assert ptr.dtype == np.int64 and idx.dtype == idx_dtype and val.dtype == values.dtype
+            lens = indptr[rows + 1] - indptr[rows]
+            np.testing.assert_array_equal(ptr, np.concatenate([[0], np.cumsum(lens)]))
+            take = np.concatenate([np.arange(indptr[r], indptr[r + 1]) for r in rows] + [np.zeros(0, int)])
+            np.testing.assert_array_equal(idx, indices[take])
+            np.testing.assert_array_equal(val, values[take])
+    with pytest.raises(IndexError, match="rows"):
+        native.take_major(indptr, indices, values, np.array([n_major], np.int64), vtype)
+    with pytest.raises(TypeError, match="int64"):
+        native.take_major(indptr, indices, values, np.array([0], np.int32), vtype)
+
+
 @pytest.mark.parametrize("vtype", ["bool", "int64", "float16", "float64", "complex64"])
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_stack_minor(vtype, idx_dtype):

@@ -96,6 +96,15 @@ def stack_minor(n_major, indptrs, indices, data, offsets):
     return tuple(_mx(r, dt == mx.bfloat16) for r in res)
 
 
+def take_major(indptr, indices, data, rows):
+    """Major slices rows (a NumPy int64 array; repeats allowed) of a compressed matrix
+    whose index arrays share one dtype: (indptr as int64, indices, data)."""
+    dt = data.dtype
+    res = _native.take_major(_np(indptr), _np(indices), _np(data), np.ascontiguousarray(rows, np.int64),
+                             dtype_name(dt))
+    return tuple(_mx(r, dt == mx.bfloat16) for r in res)
+
+
 def expand_indptr(indptr, nnz):
     return _mx(_native.expand_indptr(_np(indptr), nnz), False)
 

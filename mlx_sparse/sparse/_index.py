@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import _ops
 from .._ops.mlx_impl import _count_dtype, _scatter_sum
-from .._dtypes import MX_TO_NP, NP_TO_MX
+from .._dtypes import MX_TO_NP, NP_TO_MX, device_for
 from .._storage import COO, CSR
 from ._base import SparseEfficiencyWarning, issparse
 from ._index_utils import value_stream
@@ -390,6 +390,11 @@ def _cs_major(s, sel):
         a, b = sel.start, sel.start + sel.length
         lo, hi = (int(v) for v in np.asarray(mx.stack([s.indptr[a], s.indptr[b]])))  # HOST SYNC
         return s.indptr[a:b + 1] - s.indptr[a], s.indices[lo:hi], s.data[lo:hi]
+    kernel = _ops.optional_kernel("take_major", device_for(s.data.dtype))
+    if kernel is not None and s.indptr.dtype == s.indices.dtype:  # one pass in C++ (CPU)
+        with mx.stream(device_for(s.data.dtype)):
+            offs, indices, data = kernel(s.indptr, s.indices, s.data, sel.host())
+            return offs.astype(s.indptr.dtype), indices, data
     rows = sel.device()
     indptr = s.indptr.astype(mx.int64)
     starts = _gather(indptr, rows)
