@@ -111,18 +111,51 @@ py::tuple stack_minor(int64_t n_major, const std::vector<py::array>& indptrs, co
   });
 }
 
+// rows as an int64 array of valid major indices (the checks take_major and
+// sample_values share).
+const int64_t* major_positions(const py::array& rows, const char* name, size_t n_major) {
+  check_layout(rows, name, 1);
+  if (rows.dtype().kind() != 'i' || rows.dtype().itemsize() != 8 || !native_byte_order(rows.dtype()))
+    throw py::type_error(std::string(name) + " must be an int64 array, got dtype " + dtype_str(rows));
+  const int64_t* r = ptr<int64_t>(rows);
+  for (py::ssize_t k = 0; k < rows.size(); ++k)
+    if (r[k] < 0 || static_cast<uint64_t>(r[k]) >= n_major)
+      throw py::index_error(std::string(name) + "[" + std::to_string(k) + "] = " + std::to_string(r[k]) +
+                            " is out of range");
+  return r;
+}
+
+py::array sample_values(const py::array& indptr, const py::array& indices, const py::array& data,
+                        const py::array& rows, const py::array& cols, bool sorted, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  const int64_t* r = major_positions(rows, "rows", args.n_major);
+  check_layout(cols, "cols", 1);
+  if (cols.dtype().kind() != 'i' || cols.dtype().itemsize() != 8 || cols.size() != rows.size())
+    throw py::type_error("cols must be an int64 array as long as rows");
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_value(vtype, [&](auto vtag) {
+      using V = typename decltype(vtag)::type;
+      ms::Buffer<V> res;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
+        res = ms::sample_values<V, I>(ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), r, ptr<int64_t>(cols),
+                                      static_cast<size_t>(rows.size()), sorted, threads);
+      }
+      return to_numpy_1d(std::move(res), value_dtype(info));
+    });
+  });
+}
+
 py::tuple take_major(const py::array& indptr, const py::array& indices, const py::array& data, const py::array& rows,
                      const std::string& vtype) {
   const ms::ValueTypeInfo info = value_info(vtype);
   const CompressedArgs args = compressed_args(indptr, indices, data, info);
-  check_layout(rows, "rows", 1);
-  if (rows.dtype().kind() != 'i' || rows.dtype().itemsize() != 8 || !native_byte_order(rows.dtype()))
-    throw py::type_error("rows must be an int64 array, got dtype " + dtype_str(rows));
-  const int64_t* r = ptr<int64_t>(rows);
+  const int64_t* r = major_positions(rows, "rows", args.n_major);
   const size_t n_rows = static_cast<size_t>(rows.size());
-  for (size_t k = 0; k < n_rows; ++k)
-    if (r[k] < 0 || static_cast<uint64_t>(r[k]) >= args.n_major)
-      throw py::index_error("rows[" + std::to_string(k) + "] = " + std::to_string(r[k]) + " is out of range");
   const int threads = ms::num_threads();
   return ms::dispatch_index(args.itype, [&](auto itag) {
     using I = typename decltype(itag)::type;
@@ -345,6 +378,10 @@ PYBIND11_MODULE(_native, m) {
         py::arg("minor"), py::arg("data"), py::arg("vtype"),
         "COO -> canonical compressed (indptr, indices, data): sorted by (major, minor), duplicates summed "
         "in input order, zero sums and explicit zeros kept.");
+  m.def("sample_values", &sample_values, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("rows"),
+        py::arg("cols"), py::arg("sorted"), py::arg("vtype"),
+        "Values at cells (rows[q], cols[q]) (int64 arrays) of a compressed matrix: duplicates summed, zero "
+        "where nothing is stored; sorted: slices known sorted (bisection).");
   m.def("take_major", &take_major, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("rows"),
         py::arg("vtype"),
         "Major slices rows[0], rows[1], ... (int64, repeats allowed) of a compressed matrix: (indptr as int64, "

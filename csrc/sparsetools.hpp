@@ -858,6 +858,34 @@ Buffer<V> compressed_diagonal(int64_t k, size_t n_major, size_t n_minor, const I
   return out;
 }
 
+// Values at cells (rows[q], cols[q]): the sum (value_add, in storage order) of the
+// entries of slice rows[q] with minor index cols[q], zero when there is none. Every
+// rows[q] in [0, n_major) (checked by the caller); sorted: every slice's indices are
+// non-decreasing (a bisection finds the run), else the slice is scanned.
+template <class V, class I>
+Buffer<V> sample_values(const I* indptr, const I* indices, const V* data, const int64_t* rows, const int64_t* cols,
+                        size_t nq, bool sorted, int max_threads) {
+  Buffer<V> out(nq);
+  V* y = out.data();
+  // Partitioning: queries cut into T equal ranges; disjoint outputs.
+  const int T = threads_for(nq * 16, max_threads);
+  parallel_run(T, [&](int t) {
+    for (size_t q = even_split(nq, T, t), e = even_split(nq, T, t + 1); q < e; ++q) {
+      const I* first = indices + static_cast<size_t>(indptr[rows[q]]);
+      const I* last = indices + static_cast<size_t>(indptr[rows[q] + 1]);
+      const int64_t c = cols[q];
+      if (sorted) first = std::lower_bound(first, last, c, [](I a, int64_t b) { return static_cast<int64_t>(a) < b; });
+      V acc{};
+      for (const I* p = first; p < last; ++p) {
+        if (static_cast<int64_t>(*p) == c) acc = value_add(acc, data[p - indices]);
+        else if (sorted) break;
+      }
+      y[q] = acc;
+    }
+  });
+  return out;
+}
+
 // Major slices rows[0], rows[1], ... of a compressed matrix, in that order (repeats
 // allowed; every row in [0, n_major), checked by the caller): (indptr as int64,
 // indices, data).

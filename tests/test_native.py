@@ -314,6 +314,33 @@ def test_expand_indptr(idx_dtype):
         np.testing.assert_array_equal(major, np.repeat(np.arange(len(counts)), counts))
 
 
+@pytest.mark.parametrize("vtype", ["bool", "int16", "float32", "complex64"])
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+def test_sample_values(vtype, idx_dtype):
+    # cells with duplicates (summed, bool: OR), absent cells (zero), repeated queries;
+    # unsorted slices scanned, sorted ones bisected
+    rng = np.random.default_rng(23)
+    for n_major, n_minor, nnz in SHAPES:
+        if n_major == 0 or n_minor == 0:
+            continue
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        rows = rng.integers(0, n_major, 40).astype(np.int64)
+        cols = rng.integers(0, n_minor, 40).astype(np.int64)
+        ref = sp.csr_array((values.astype(np.int64) if vtype == "bool" else values, indices, indptr),
+                           shape=(n_major, n_minor))
+        want = np.asarray(ref[rows, cols]).ravel()
+        if vtype == "bool":
+            want = want != 0
+        got = native.sample_values(indptr, indices, values, rows, cols, False, vtype)
+        assert got.dtype == values.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        order = np.lexsort((indices, np.repeat(np.arange(n_major), np.diff(indptr))))
+        got = native.sample_values(indptr, indices[order], values[order], rows, cols, True, vtype)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    with pytest.raises(IndexError, match="rows"):
+        native.sample_values(indptr, indices, values, np.array([-1]), np.array([0]), False, vtype)
+
+
 @pytest.mark.parametrize("vtype", ["bool", "int8", "bfloat16", "float64", "complex64"])
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_take_major(vtype, idx_dtype):

@@ -25,9 +25,10 @@ _MLX_MODULE = {
 }
 # Optional kernels: cg's whole loop, gmres's Gram-Schmidt step and basis combination
 # (sparse/linalg/_isolve), stacking compressed blocks along the minor axis
-# (sparse/_construct), gathering major slices (sparse/_index); callers ask for them
+# (sparse/_construct), gathering major slices and cell values (sparse/_index); callers ask for them
 # with optional_kernel.
-OPTIONAL_OPS = ("compressed_cg", "gram_schmidt", "combine_rows", "stack_minor", "take_major")
+OPTIONAL_OPS = ("compressed_cg", "gram_schmidt", "combine_rows", "stack_minor", "take_major",
+                "sample_values")
 OPS = tuple(_MLX_MODULE) + OPTIONAL_OPS
 NOT_AVAILABLE = ("not available", None)
 

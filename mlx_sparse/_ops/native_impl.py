@@ -105,6 +105,15 @@ def take_major(indptr, indices, data, rows):
     return tuple(_mx(r, dt == mx.bfloat16) for r in res)
 
 
+def sample_values(indptr, indices, data, rows, cols, sorted_indices):
+    """Values at cells (rows[q], cols[q]) (NumPy int64 arrays) of a compressed matrix
+    whose index arrays share one dtype: duplicates summed, zero where none is stored."""
+    dt = data.dtype
+    res = _native.sample_values(_np(indptr), _np(indices), _np(data), np.ascontiguousarray(rows, np.int64),
+                                np.ascontiguousarray(cols, np.int64), bool(sorted_indices), dtype_name(dt))
+    return _mx(res, dt == mx.bfloat16)
+
+
 def expand_indptr(indptr, nnz):
     return _mx(_native.expand_indptr(_np(indptr), nnz), False)
 

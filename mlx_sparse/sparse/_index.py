@@ -390,9 +390,10 @@ def _cs_major(s, sel):
         a, b = sel.start, sel.start + sel.length
         lo, hi = (int(v) for v in np.asarray(mx.stack([s.indptr[a], s.indptr[b]])))  # HOST SYNC
         return s.indptr[a:b + 1] - s.indptr[a], s.indices[lo:hi], s.data[lo:hi]
-    kernel = _ops.optional_kernel("take_major", device_for(s.data.dtype))
+    dev = device_for(s.data.dtype)
+    kernel = _ops.optional_kernel("take_major", dev)
     if kernel is not None and s.indptr.dtype == s.indices.dtype:  # one pass in C++ (CPU)
-        with mx.stream(device_for(s.data.dtype)):
+        with mx.stream(dev):
             offs, indices, data = kernel(s.indptr, s.indices, s.data, sel.host())
             return offs.astype(s.indptr.dtype), indices, data
     rows = sel.device()
@@ -507,6 +508,12 @@ def _cs_find(s, qmaj, qmin, sorted_in):
 
 def _cs_sample(s, qmaj, qmin):
     """Values at the query cells (duplicates summed, missing cells zero)."""
+    dev = device_for(s.data.dtype)
+    kernel = _ops.optional_kernel("sample_values", dev)
+    if kernel is not None and s.indptr.dtype == s.indices.dtype:  # one pass in C++ (CPU)
+        with mx.stream(dev):
+            return kernel(s.indptr, s.indices, s.data, qmaj, qmin,
+                          bool(s.sorted_indices or s.canonical))
     e, q, _ = _cs_find(s, qmaj, qmin, _known_sorted(s))
     return _scatter_sum(qmaj.size, q, _gather(s.data, e))
 
