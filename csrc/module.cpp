@@ -111,7 +111,7 @@ py::tuple stack_minor(int64_t n_major, const std::vector<py::array>& indptrs, co
   });
 }
 
-// rows as an int64 array of valid major indices (the checks take_major and
+// rows as an int64 array of indices in [0, n) (the checks take_major, take_minor and
 // sample_values share).
 const int64_t* major_positions(const py::array& rows, const char* name, size_t n_major) {
   check_layout(rows, name, 1);
@@ -146,6 +146,31 @@ py::array sample_values(const py::array& indptr, const py::array& indices, const
                                       static_cast<size_t>(rows.size()), sorted, threads);
       }
       return to_numpy_1d(std::move(res), value_dtype(info));
+    });
+  });
+}
+
+py::tuple take_minor(int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
+                     const py::array& pos, bool reverse, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nm = nonnegative(n_minor, "n_minor");
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  const int64_t* p = major_positions(pos, "pos", nm);
+  const int threads = ms::num_threads();
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    return ms::dispatch_storage(vtype, [&](auto stag) {
+      using S = typename decltype(stag)::type;
+      std::tuple<ms::Buffer<int64_t>, ms::Buffer<I>, ms::Buffer<S>> res;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
+        res = ms::take_minor<S, I>(args.n_major, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), p,
+                                   static_cast<size_t>(pos.size()), reverse, threads);
+      }
+      return py::make_tuple(to_numpy_1d(std::move(std::get<0>(res)), index_dtype<int64_t>()),
+                            to_numpy_1d(std::move(std::get<1>(res)), index_dtype<I>()),
+                            to_numpy_1d(std::move(std::get<2>(res)), value_dtype(info)));
     });
   });
 }
@@ -382,6 +407,11 @@ PYBIND11_MODULE(_native, m) {
         py::arg("cols"), py::arg("sorted"), py::arg("vtype"),
         "Values at cells (rows[q], cols[q]) (int64 arrays) of a compressed matrix: duplicates summed, zero "
         "where nothing is stored; sorted: slices known sorted (bisection).");
+  m.def("take_minor", &take_minor, py::arg("n_minor"), py::arg("indptr"), py::arg("indices"), py::arg("data"),
+        py::arg("pos"), py::arg("reverse"), py::arg("vtype"),
+        "Minor coordinates pos[0], pos[1], ... (int64, repeats allowed) renumbered 0, 1, ...: each entry gives "
+        "one entry per output position of its minor index (increasing); reverse: slices written back to front. "
+        "(indptr as int64, indices, data).");
   m.def("take_major", &take_major, py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("rows"),
         py::arg("vtype"),
         "Major slices rows[0], rows[1], ... (int64, repeats allowed) of a compressed matrix: (indptr as int64, "

@@ -858,6 +858,69 @@ Buffer<V> compressed_diagonal(int64_t k, size_t n_major, size_t n_minor, const I
   return out;
 }
 
+// The minor coordinates pos[0], pos[1], ... (repeats allowed) of a compressed matrix,
+// renumbered 0, 1, ...: each entry in storage order gives one entry per output position
+// of its minor index, in increasing position order. reverse: each output slice is
+// written back to front (a sorted input read along a negative step stays sorted).
+// Every pos[k] in [0, n_minor) (checked by the caller). Returns (indptr as int64,
+// indices, data).
+template <class S, class I>
+std::tuple<Buffer<int64_t>, Buffer<I>, Buffer<S>> take_minor(size_t n_major, size_t n_minor, const I* indptr,
+                                                             const I* indices, const S* data, const int64_t* pos,
+                                                             size_t n_pos, bool reverse, int max_threads) {
+  // output positions of each minor index, increasing (a counting sort of pos)
+  std::vector<int64_t> first(n_minor + 1, 0), order(n_pos);
+  for (size_t k = 0; k < n_pos; ++k) ++first[static_cast<size_t>(pos[k]) + 1];
+  for (size_t c = 0; c < n_minor; ++c) first[c + 1] += first[c];
+  {
+    std::vector<int64_t> next(first.begin(), first.end() - 1);
+    for (size_t k = 0; k < n_pos; ++k) order[static_cast<size_t>(next[static_cast<size_t>(pos[k])]++)] = static_cast<int64_t>(k);
+  }
+  auto copies = [&](I c) {
+    const uint64_t u = as_u64(c);
+    return u < n_minor ? first[u + 1] - first[u] : 0;  // out-of-range entries select nothing
+  };
+  Buffer<int64_t> out_ptr(n_major + 1);
+  int64_t* ptr = out_ptr.data();
+  const size_t nnz = static_cast<size_t>(indptr[n_major]);
+  // Partitioning: majors cut into T ranges of equal input entries; disjoint outputs.
+  const int T = threads_for(nnz + n_major, max_threads);
+  const std::vector<size_t> bounds = split_by_indptr(indptr, n_major, T, 1);
+  parallel_run(T, [&](int t) {
+    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+      int64_t n = 0;
+      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p)
+        n += copies(indices[p]);
+      ptr[r + 1] = n;
+    }
+  });
+  ptr[0] = 0;
+  for (size_t r = 0; r < n_major; ++r) ptr[r + 1] += ptr[r];
+  const size_t total = static_cast<size_t>(ptr[n_major]);
+  Buffer<I> out_idx(total);
+  Buffer<S> out_val(total);
+  I* idx = out_idx.data();
+  S* val = out_val.data();
+  parallel_run(T, [&](int t) {
+    for (size_t r = bounds[t]; r < bounds[t + 1]; ++r) {
+      size_t q = static_cast<size_t>(ptr[r]);
+      for (size_t p = static_cast<size_t>(indptr[r]), e = static_cast<size_t>(indptr[r + 1]); p < e; ++p) {
+        const uint64_t u = as_u64(indices[p]);
+        if (u >= n_minor) continue;
+        for (int64_t j = first[u]; j < first[u + 1]; ++j, ++q) {
+          idx[q] = static_cast<I>(order[static_cast<size_t>(j)]);
+          val[q] = data[p];
+        }
+      }
+      if (reverse) {
+        std::reverse(idx + ptr[r], idx + ptr[r + 1]);
+        std::reverse(val + ptr[r], val + ptr[r + 1]);
+      }
+    }
+  });
+  return {std::move(out_ptr), std::move(out_idx), std::move(out_val)};
+}
+
 // Values at cells (rows[q], cols[q]): the sum (value_add, in storage order) of the
 // entries of slice rows[q] with minor index cols[q], zero when there is none. Every
 // rows[q] in [0, n_major) (checked by the caller); sorted: every slice's indices are

@@ -314,6 +314,38 @@ def test_expand_indptr(idx_dtype):
         np.testing.assert_array_equal(major, np.repeat(np.arange(len(counts)), counts))
 
 
+@pytest.mark.parametrize("vtype", ["bool", "uint8", "float16", "float64"])
+@pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_take_minor(vtype, idx_dtype, reverse):
+    # positions in any order with repeats: every entry once per position of its minor
+    # index (increasing), in storage order; reverse: each slice back to front
+    rng = np.random.default_rng(29)
+    for n_major, n_minor, nnz in SHAPES:
+        indptr, indices, values = random_compressed(rng, n_major, n_minor, nnz, idx_dtype, vtype)
+        for pos in ([], rng.integers(0, max(n_minor, 1), 2 * n_minor + 1)):
+            pos = np.asarray(pos, np.int64) if n_minor else np.zeros(0, np.int64)
+            ptr, idx, val = native.take_minor(n_minor, indptr, indices, values, pos, reverse, vtype)
+            assert ptr.dtype == np.int64 and idx.dtype == idx_dtype and val.dtype == values.dtype
+            want_ptr, want_idx, want_val = [0], [], []
+            for r in range(n_major):
+                ri, rv = [], []
+                for p in range(indptr[r], indptr[r + 1]):
+                    for k in np.flatnonzero(pos == indices[p]):
+                        ri.append(k)
+                        rv.append(values[p])
+                if reverse:
+                    ri, rv = ri[::-1], rv[::-1]
+                want_idx += ri
+                want_val += rv
+                want_ptr.append(len(want_idx))
+            np.testing.assert_array_equal(ptr, want_ptr)
+            np.testing.assert_array_equal(idx, np.asarray(want_idx, np.int64))
+            np.testing.assert_array_equal(val, np.asarray(want_val, values.dtype))
+    with pytest.raises(IndexError, match="pos"):
+        native.take_minor(2, indptr, indices, values, np.array([2], np.int64), False, vtype)
+
+
 @pytest.mark.parametrize("vtype", ["bool", "int16", "float32", "complex64"])
 @pytest.mark.parametrize("idx_dtype", INDEX_DTYPES)
 def test_sample_values(vtype, idx_dtype):

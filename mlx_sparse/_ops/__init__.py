@@ -28,7 +28,7 @@ _MLX_MODULE = {
 # (sparse/_construct), gathering major slices and cell values (sparse/_index); callers ask for them
 # with optional_kernel.
 OPTIONAL_OPS = ("compressed_cg", "gram_schmidt", "combine_rows", "stack_minor", "take_major",
-                "sample_values")
+                "take_minor", "sample_values")
 OPS = tuple(_MLX_MODULE) + OPTIONAL_OPS
 NOT_AVAILABLE = ("not available", None)
 

@@ -105,6 +105,16 @@ def take_major(indptr, indices, data, rows):
     return tuple(_mx(r, dt == mx.bfloat16) for r in res)
 
 
+def take_minor(n_minor, indptr, indices, data, pos, reverse):
+    """Minor coordinates pos (a NumPy int64 array; repeats allowed) of a compressed
+    matrix whose index arrays share one dtype, renumbered: (indptr as int64, indices,
+    data); reverse: each slice back to front."""
+    dt = data.dtype
+    res = _native.take_minor(int(n_minor), _np(indptr), _np(indices), _np(data),
+                             np.ascontiguousarray(pos, np.int64), bool(reverse), dtype_name(dt))
+    return tuple(_mx(r, dt == mx.bfloat16) for r in res)
+
+
 def sample_values(indptr, indices, data, rows, cols, sorted_indices):
     """Values at cells (rows[q], cols[q]) (NumPy int64 arrays) of a compressed matrix
     whose index arrays share one dtype: duplicates summed, zero where none is stored."""

@@ -419,12 +419,20 @@ def _cs_minor(indptr, indices, data, sel, sorted_in):
     """(indptr, indices, data) keeping minor coordinates ``sel`` (renumbered)."""
     if sel.is_all:
         return indptr, indices, data
+    reverse = sel.pos is None and sel.step < 0 and sorted_in
+    dev = device_for(data.dtype)
+    kernel = _ops.optional_kernel("take_minor", dev)
+    if (kernel is not None and indptr.dtype == indices.dtype
+            and sel.n <= max(_TABLE_LIMIT, 4 * (sel.length + indices.size))):
+        with mx.stream(dev):  # one pass in C++ (CPU), a table of sel.n slots
+            offs, out_idx, out_data = kernel(sel.n, indptr, indices, data, sel.host(), reverse)
+            return offs.astype(indptr.dtype), out_idx, out_data
     mult, new, single = _axis_map(sel, indices)
     offs, e, t, total = _expand(mult, rank=not single)
     out_idx = new(e, t).astype(indices.dtype) if total else mx.zeros((0,), indices.dtype)
     out_data = _gather(data, e)
     out_ptr = offs[indptr].astype(indptr.dtype)
-    if sel.pos is None and sel.step < 0 and sorted_in:
+    if reverse:
         # Storage order read backwards: reverse each slice so sorted input stays sorted.
         out_idx, out_data = _reverse_segments(out_ptr, (out_idx, out_data), total)
     return out_ptr, out_idx, out_data
