@@ -150,6 +150,14 @@ py::array sample_values(const py::array& indptr, const py::array& indices, const
   });
 }
 
+// A selection kernel's (indptr as int64, indices, data) as NumPy arrays.
+template <class S, class I>
+py::tuple selection_tuple(ms::Selection<S, I>&& res, const ms::ValueTypeInfo& info) {
+  return py::make_tuple(to_numpy_1d(std::move(std::get<0>(res)), index_dtype<int64_t>()),
+                        to_numpy_1d(std::move(std::get<1>(res)), index_dtype<I>()),
+                        to_numpy_1d(std::move(std::get<2>(res)), value_dtype(info)));
+}
+
 py::tuple take_minor(int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
                      const py::array& pos, bool reverse, const std::string& vtype) {
   const ms::ValueTypeInfo info = value_info(vtype);
@@ -161,16 +169,14 @@ py::tuple take_minor(int64_t n_minor, const py::array& indptr, const py::array& 
     using I = typename decltype(itag)::type;
     return ms::dispatch_storage(vtype, [&](auto stag) {
       using S = typename decltype(stag)::type;
-      std::tuple<ms::Buffer<int64_t>, ms::Buffer<I>, ms::Buffer<S>> res;
+      ms::Selection<S, I> res;
       {
         py::gil_scoped_release nogil;
         ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
         res = ms::take_minor<S, I>(args.n_major, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), p,
                                    static_cast<size_t>(pos.size()), reverse, threads);
       }
-      return py::make_tuple(to_numpy_1d(std::move(std::get<0>(res)), index_dtype<int64_t>()),
-                            to_numpy_1d(std::move(std::get<1>(res)), index_dtype<I>()),
-                            to_numpy_1d(std::move(std::get<2>(res)), value_dtype(info)));
+      return selection_tuple(std::move(res), info);
     });
   });
 }
@@ -186,15 +192,13 @@ py::tuple take_major(const py::array& indptr, const py::array& indices, const py
     using I = typename decltype(itag)::type;
     return ms::dispatch_storage(vtype, [&](auto stag) {
       using S = typename decltype(stag)::type;
-      std::tuple<ms::Buffer<int64_t>, ms::Buffer<I>, ms::Buffer<S>> res;
+      ms::Selection<S, I> res;
       {
         py::gil_scoped_release nogil;
         ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
         res = ms::take_major<S, I>(ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), r, n_rows, threads);
       }
-      return py::make_tuple(to_numpy_1d(std::move(std::get<0>(res)), index_dtype<int64_t>()),
-                            to_numpy_1d(std::move(std::get<1>(res)), index_dtype<I>()),
-                            to_numpy_1d(std::move(std::get<2>(res)), value_dtype(info)));
+      return selection_tuple(std::move(res), info);
     });
   });
 }

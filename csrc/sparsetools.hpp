@@ -858,6 +858,10 @@ Buffer<V> compressed_diagonal(int64_t k, size_t n_major, size_t n_minor, const I
   return out;
 }
 
+// A selection's result: (indptr as int64, indices, data).
+template <class S, class I>
+using Selection = std::tuple<Buffer<int64_t>, Buffer<I>, Buffer<S>>;
+
 // The minor coordinates pos[0], pos[1], ... (repeats allowed) of a compressed matrix,
 // renumbered 0, 1, ...: each entry in storage order gives one entry per output position
 // of its minor index, in increasing position order. reverse: each output slice is
@@ -865,9 +869,8 @@ Buffer<V> compressed_diagonal(int64_t k, size_t n_major, size_t n_minor, const I
 // Every pos[k] in [0, n_minor) (checked by the caller). Returns (indptr as int64,
 // indices, data).
 template <class S, class I>
-std::tuple<Buffer<int64_t>, Buffer<I>, Buffer<S>> take_minor(size_t n_major, size_t n_minor, const I* indptr,
-                                                             const I* indices, const S* data, const int64_t* pos,
-                                                             size_t n_pos, bool reverse, int max_threads) {
+Selection<S, I> take_minor(size_t n_major, size_t n_minor, const I* indptr, const I* indices, const S* data,
+                           const int64_t* pos, size_t n_pos, bool reverse, int max_threads) {
   // output positions of each minor index, increasing (a counting sort of pos)
   std::vector<int64_t> first(n_minor + 1, 0), order(n_pos);
   for (size_t k = 0; k < n_pos; ++k) ++first[static_cast<size_t>(pos[k]) + 1];
@@ -953,8 +956,8 @@ Buffer<V> sample_values(const I* indptr, const I* indices, const V* data, const 
 // allowed; every row in [0, n_major), checked by the caller): (indptr as int64,
 // indices, data).
 template <class S, class I>
-std::tuple<Buffer<int64_t>, Buffer<I>, Buffer<S>> take_major(const I* indptr, const I* indices, const S* data,
-                                                             const int64_t* rows, size_t n_rows, int max_threads) {
+Selection<S, I> take_major(const I* indptr, const I* indices, const S* data, const int64_t* rows, size_t n_rows,
+                           int max_threads) {
   Buffer<int64_t> out_ptr(n_rows + 1);
   int64_t* ptr = out_ptr.data();
   ptr[0] = 0;
