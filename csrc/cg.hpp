@@ -54,12 +54,7 @@ class CgSolver {
         V s = 0;
         for (size_t k = static_cast<size_t>(ptr_[i]), e = static_cast<size_t>(ptr_[i + 1]); k < e; ++k)
           s += val_[k] * x[static_cast<size_t>(idx_[k])];
-        const V ri = b[i] - s;
-        r[i] = ri;
-        const V zi = dinv_ ? ri * dinv_[i] : ri;
-        if (dinv_) z[i] = zi;
-        rr += ri * ri;
-        rz += ri * zi;
+        set_residual(i, b[i] - s, r.data(), z.data(), rr, rz);
       }
       partial_a_[c] = rr;
       partial_b_[c] = rz;
@@ -103,12 +98,7 @@ class CgSolver {
         V rr_c = 0, rz_c = 0;
         for (size_t i = lo; i < hi; ++i) {
           x[i] += alpha * p_new[i];
-          const V ri = r[i] - alpha * q[i];
-          r[i] = ri;
-          const V zi = dinv_ ? ri * dinv_[i] : ri;
-          if (dinv_) z[i] = zi;
-          rr_c += ri * ri;
-          rz_c += ri * zi;
+          set_residual(i, r[i] - alpha * q[i], r.data(), z.data(), rr_c, rz_c);
         }
         partial_a_[c] = rr_c;
         partial_b_[c] = rz_c;
@@ -132,6 +122,16 @@ class CgSolver {
   const I* idx_;
   const V* val_;
   const V* dinv_;
+
+  // r[i] = ri and z[i] = M ri (Jacobi: dinv ri; without M, z is r), adding ri^2 and
+  // ri * zi to the chunk's |r|^2 and r.z.
+  void set_residual(size_t i, V ri, V* r, V* z, V& rr, V& rz) const {
+    r[i] = ri;
+    const V zi = dinv_ ? ri * dinv_[i] : ri;
+    if (dinv_) z[i] = zi;
+    rr += ri * ri;
+    rz += ri * zi;
+  }
   Chunks chunks_;
   std::vector<V> partial_a_, partial_b_;
 };
