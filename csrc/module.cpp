@@ -158,13 +158,11 @@ py::tuple selection_tuple(ms::Selection<S, I>&& res, const ms::ValueTypeInfo& in
                         to_numpy_1d(std::move(std::get<2>(res)), value_dtype(info)));
 }
 
-py::tuple take_minor(int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
-                     const py::array& pos, bool reverse, const std::string& vtype) {
-  const ms::ValueTypeInfo info = value_info(vtype);
-  const size_t nm = nonnegative(n_minor, "n_minor");
-  const CompressedArgs args = compressed_args(indptr, indices, data, info);
-  const int64_t* p = major_positions(pos, "pos", nm);
-  const int threads = ms::num_threads();
+// A selection kernel run on the compressed arguments: kernel(Type<S>, Type<I>) returns
+// its Selection<S, I> (values moved by their storage type), run without the GIL.
+template <class K>
+py::tuple run_selection(const py::array& indptr, const CompressedArgs& args, const std::string& vtype,
+                        const ms::ValueTypeInfo& info, K&& kernel) {
   return ms::dispatch_index(args.itype, [&](auto itag) {
     using I = typename decltype(itag)::type;
     return ms::dispatch_storage(vtype, [&](auto stag) {
@@ -173,11 +171,25 @@ py::tuple take_minor(int64_t n_minor, const py::array& indptr, const py::array& 
       {
         py::gil_scoped_release nogil;
         ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
-        res = ms::take_minor<S, I>(args.n_major, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), p,
-                                   static_cast<size_t>(pos.size()), reverse, threads);
+        res = kernel(stag, itag);
       }
       return selection_tuple(std::move(res), info);
     });
+  });
+}
+
+py::tuple take_minor(int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
+                     const py::array& pos, bool reverse, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nm = nonnegative(n_minor, "n_minor");
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  const int64_t* p = major_positions(pos, "pos", nm);
+  const int threads = ms::num_threads();
+  return run_selection(indptr, args, vtype, info, [&](auto stag, auto itag) {
+    using S = typename decltype(stag)::type;
+    using I = typename decltype(itag)::type;
+    return ms::take_minor<S, I>(args.n_major, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), p,
+                                static_cast<size_t>(pos.size()), reverse, threads);
   });
 }
 
@@ -186,20 +198,12 @@ py::tuple take_major(const py::array& indptr, const py::array& indices, const py
   const ms::ValueTypeInfo info = value_info(vtype);
   const CompressedArgs args = compressed_args(indptr, indices, data, info);
   const int64_t* r = major_positions(rows, "rows", args.n_major);
-  const size_t n_rows = static_cast<size_t>(rows.size());
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
+  return run_selection(indptr, args, vtype, info, [&](auto stag, auto itag) {
+    using S = typename decltype(stag)::type;
     using I = typename decltype(itag)::type;
-    return ms::dispatch_storage(vtype, [&](auto stag) {
-      using S = typename decltype(stag)::type;
-      ms::Selection<S, I> res;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
-        res = ms::take_major<S, I>(ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), r, n_rows, threads);
-      }
-      return selection_tuple(std::move(res), info);
-    });
+    return ms::take_major<S, I>(ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), r,
+                                static_cast<size_t>(rows.size()), threads);
   });
 }
 
