@@ -148,6 +148,18 @@ def optional_kernel(op, device):
     return DISPATCH[op][_device_name(device)][1]
 
 
+def run_optional(op, value_dtype, *args):
+    """Optional kernel op run on the device values of value_dtype compute on (as _run
+    does for the other ops), or None when that device has none (the caller then runs
+    its own MLX-ops code)."""
+    dev = device_for(value_dtype)
+    kernel = optional_kernel(op, dev)
+    if kernel is None:
+        return None
+    with mx.stream(dev):
+        return kernel(*args)
+
+
 def table():
     """[(op, cpu implementation, gpu implementation)] for printing."""
     return [(op, DISPATCH[op]["cpu"][0], DISPATCH[op]["gpu"][0]) for op in OPS]

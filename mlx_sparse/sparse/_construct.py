@@ -592,15 +592,13 @@ def _stack_minor(slabs, is_array):
         return S(mx.zeros((n_major + 1,), idx), mx.zeros((0,), idx),
                  mx.zeros((0,), dt), shape, **flags)
     from .. import _ops
-    from .._dtypes import device_for
-    dev = device_for(dt)
-    kernel = _ops.optional_kernel("stack_minor", dev)
-    if kernel is not None:  # one pass in C++ (CPU)
-        offsets = np.cumsum([0] + [s.shape[minor_axis] for s in slabs])[:-1].tolist()
-        with mx.stream(dev):
-            return S(*kernel(n_major, [_same(s.indptr, idx) for s in slabs],
-                             [_same(s.indices, idx) for s in slabs],
-                             [_same(s.data, dt) for s in slabs], offsets), shape, **flags)
+    offsets = np.cumsum([0] + [s.shape[minor_axis] for s in slabs])[:-1].tolist()
+    with value_stream(dt):  # one C++ pass where there is a kernel (CPU); casts stay lazy
+        out = _ops.run_optional("stack_minor", dt, n_major, [_same(s.indptr, idx) for s in slabs],
+                                [_same(s.indices, idx) for s in slabs],
+                                [_same(s.data, dt) for s in slabs], offsets)
+    if out is not None:
+        return S(*out, shape, **flags)
     if nb * (n_major + 1) <= _HOST_PLAN_MAX:
         return _stack_minor_chunked(slabs, S, n_major, nnz, idx, dt, shape, flags)
     wide = mx.int64 if nnz + nb * (n_major + 1) > np.iinfo(np.int32).max else mx.int32

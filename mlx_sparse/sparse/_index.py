@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import _ops
 from .._ops.mlx_impl import _count_dtype, _scatter_sum
-from .._dtypes import MX_TO_NP, NP_TO_MX, device_for
+from .._dtypes import MX_TO_NP, NP_TO_MX
 from .._storage import COO, CSR
 from ._base import SparseEfficiencyWarning, issparse
 from ._index_utils import value_stream
@@ -390,12 +390,10 @@ def _cs_major(s, sel):
         a, b = sel.start, sel.start + sel.length
         lo, hi = (int(v) for v in np.asarray(mx.stack([s.indptr[a], s.indptr[b]])))  # HOST SYNC
         return s.indptr[a:b + 1] - s.indptr[a], s.indices[lo:hi], s.data[lo:hi]
-    dev = device_for(s.data.dtype)
-    kernel = _ops.optional_kernel("take_major", dev)
-    if kernel is not None and s.indptr.dtype == s.indices.dtype:  # one pass in C++ (CPU)
-        with mx.stream(dev):
-            offs, indices, data = kernel(s.indptr, s.indices, s.data, sel.host())
-            return offs.astype(s.indptr.dtype), indices, data
+    if s.indptr.dtype == s.indices.dtype:  # one pass in C++ where there is a kernel (CPU)
+        res = _ops.run_optional("take_major", s.data.dtype, s.indptr, s.indices, s.data, sel.host())
+        if res is not None:
+            return res[0].astype(s.indptr.dtype), res[1], res[2]
     rows = sel.device()
     indptr = s.indptr.astype(mx.int64)
     starts = _gather(indptr, rows)
@@ -420,13 +418,11 @@ def _cs_minor(indptr, indices, data, sel, sorted_in):
     if sel.is_all:
         return indptr, indices, data
     reverse = sel.pos is None and sel.step < 0 and sorted_in
-    dev = device_for(data.dtype)
-    kernel = _ops.optional_kernel("take_minor", dev)
-    if (kernel is not None and indptr.dtype == indices.dtype
-            and sel.n <= max(_TABLE_LIMIT, 4 * (sel.length + indices.size))):
-        with mx.stream(dev):  # one pass in C++ (CPU), a table of sel.n slots
-            offs, out_idx, out_data = kernel(sel.n, indptr, indices, data, sel.host(), reverse)
-            return offs.astype(indptr.dtype), out_idx, out_data
+    if indptr.dtype == indices.dtype and sel.n <= max(_TABLE_LIMIT, 4 * (sel.length + indices.size)):
+        # one pass in C++ where there is a kernel (CPU), with a table of sel.n slots
+        res = _ops.run_optional("take_minor", data.dtype, sel.n, indptr, indices, data, sel.host(), reverse)
+        if res is not None:
+            return res[0].astype(indptr.dtype), res[1], res[2]
     mult, new, single = _axis_map(sel, indices)
     offs, e, t, total = _expand(mult, rank=not single)
     out_idx = new(e, t).astype(indices.dtype) if total else mx.zeros((0,), indices.dtype)
@@ -516,12 +512,11 @@ def _cs_find(s, qmaj, qmin, sorted_in):
 
 def _cs_sample(s, qmaj, qmin):
     """Values at the query cells (duplicates summed, missing cells zero)."""
-    dev = device_for(s.data.dtype)
-    kernel = _ops.optional_kernel("sample_values", dev)
-    if kernel is not None and s.indptr.dtype == s.indices.dtype:  # one pass in C++ (CPU)
-        with mx.stream(dev):
-            return kernel(s.indptr, s.indices, s.data, qmaj, qmin,
-                          bool(s.sorted_indices or s.canonical))
+    if s.indptr.dtype == s.indices.dtype:  # one pass in C++ where there is a kernel (CPU)
+        vals = _ops.run_optional("sample_values", s.data.dtype, s.indptr, s.indices, s.data,
+                                 qmaj, qmin, bool(s.sorted_indices or s.canonical))
+        if vals is not None:
+            return vals
     e, q, _ = _cs_find(s, qmaj, qmin, _known_sorted(s))
     return _scatter_sum(qmaj.size, q, _gather(s.data, e))
 
