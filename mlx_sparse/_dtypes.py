@@ -116,6 +116,23 @@ def device_for(dt):
     return mx.Device(mx.cpu)
 
 
+_UNSIGNED = (mx.uint8, mx.uint16, mx.uint32, mx.uint64)
+
+
+def cast_values(a, dt):
+    """``a.astype(dt)`` with NumPy's result on every device. MLX's CUDA backend
+    saturates negative floats cast to an unsigned dtype at 0, where NumPy (and MLX's
+    CPU) wrap them modulo 2**bits: on a GPU those go through int64 (the same wrap for
+    every value int64 holds; NumPy leaves the others undefined)."""
+    if a.dtype == dt:
+        return a
+    if dt in _UNSIGNED and mx.issubdtype(a.dtype, mx.inexact) and \
+            mx.default_device().type != mx.DeviceType.cpu:
+        real = mx.real(a) if a.dtype == mx.complex64 else a
+        return mx.where(real < 0, real.astype(mx.int64).astype(dt), real.astype(dt))
+    return a.astype(dt)
+
+
 def _refused_on_gpu(err):
     """Whether err is MLX refusing an op on a GPU stream that its CPU runs: any float64
     op, and some complex64 ones (e.g. arcsinh on CUDA: "Can not do unary op ...")."""
@@ -124,9 +141,10 @@ def _refused_on_gpu(err):
 
 
 def _own_dtype(obj):
+    """The MLX dtype of a sparse object's values (its public dtype is NumPy's)."""
     try:
-        dt = obj.dtype
-    except Exception:  # e.g. an object whose __init__ has not run yet
+        dt = obj._s.data.dtype
+    except Exception:  # not a sparse object, or one whose __init__ has not run yet
         return None
     return dt if isinstance(dt, mx.Dtype) else None
 

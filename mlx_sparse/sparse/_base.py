@@ -4,7 +4,7 @@ import numpy as np
 import mlx.core as mx
 
 from .. import _ops
-from .._dtypes import MX_TO_NP, dtype_name
+from .._dtypes import MX_TO_NP, cast_values, dtype_name
 from ._data import (_data_mixin, _minmax_mixin, elementwise, host_scalar, reduction_axis,
                     result_dtype, scalar_array, scalar_value)
 from ._sputils import (asmx, check_shape, get_index_dtype, getdtype, isscalarlike,
@@ -196,7 +196,7 @@ class _spbase(_data_mixin, _minmax_mixin):
                             f"to dtype('{dtype_name(dst)}') according to the rule "
                             f"'{casting}'")
         # As SciPy: cast, then sum duplicates in the new dtype
-        out = self._with_data(self._s.data.astype(dtype))
+        out = self._with_data(cast_values(self._s.data, dtype))
         out.sum_duplicates()
         return out
 
@@ -618,7 +618,7 @@ class _spbase(_data_mixin, _minmax_mixin):
         if axis is None:
             data = self._deduped_data()
             # (MLX sums small integers in int32: cast back, exact modulo 2**bits)
-            total = mx.sum(data.astype(final)).astype(final)
+            total = mx.sum(cast_values(data, final)).astype(final)
             return _to_out(total, out)
         A = self if res_dt == src else self._with_data(self._s.data.astype(res_dt))
         s = A._compressed_self()._s
@@ -626,7 +626,7 @@ class _spbase(_data_mixin, _minmax_mixin):
             res = _ops.compressed_reduce_major("sum", s.n_major, s.indptr, s.data)
         else:
             res = _ops.compressed_reduce_minor("sum", s.n_minor, s.indices, s.data)
-        res = res.astype(final)
+        res = cast_values(res, final)
         if not self._is_array:
             res = res.reshape((1, -1) if axis == 0 else (-1, 1))
         return _to_out(res, out)

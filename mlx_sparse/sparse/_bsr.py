@@ -11,6 +11,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
+from .._dtypes import cast_values
 from .._ops.mlx_impl import _count_dtype, _scatter_sum
 from .._storage import COO, CSR
 from ._base import _spbase, issparse, sparray
@@ -86,7 +87,7 @@ class _bsr_base(_spbase):
             if shp != s.shape:
                 raise ValueError(f"inconsistent shapes: {shp} != {s.shape}")
         if dtype is not None and s.data.dtype != dtype:
-            s = s.with_(data=s.data.astype(dtype))
+            s = s.with_(data=cast_values(s.data, dtype))
         self._s = s
         self.check_format(full_check=False)
 

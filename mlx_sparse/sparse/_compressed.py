@@ -8,6 +8,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
+from .._dtypes import cast_values
 from .._storage import COO
 from ._base import _spbase, issparse, sparray
 from ._coo import (_bincount, _check_transpose_axes, _coo_from_triplets,
@@ -57,7 +58,7 @@ class _cs_base(_spbase):
         if shape is not None and not isinstance(arg1, tuple):
             s = s.with_(shape=check_shape((shape,)))  # SciPy: given shape wins
         if dtype is not None and s.data.dtype != dtype:
-            s = s.with_(data=s.data.astype(dtype))
+            s = s.with_(data=cast_values(s.data, dtype))
         self._s = s
         self.check_format(full_check=False)
 

@@ -12,7 +12,7 @@ import warnings
 import mlx.core as mx
 import numpy as np
 
-from .._dtypes import MX_TO_NP
+from .._dtypes import MX_TO_NP, cast_values
 from .._storage import COO, CSC, CSR
 from ._base import _spbase, issparse
 from ._dia import CHUNK, DIA, diagonals_to_compressed
@@ -200,7 +200,7 @@ def _cast_values(a, dt):
         warnings.warn("Casting complex values to real discards the imaginary part",
                       np.exceptions.ComplexWarning, stacklevel=4)
         a = mx.real(a)
-    return a.astype(dt)
+    return cast_values(a, dt)
 
 
 def eye_array(m, n=None, *, k=0, dtype=float, format=None):

@@ -6,7 +6,7 @@ from .. import _ops
 from .._ops.mlx_impl import _count_dtype, _scatter_sum
 from .._storage import COO, CSC, CSR
 from ._base import _spbase, issparse, sparray, _compress
-from .._dtypes import MX_TO_NP, NP_TO_MX
+from .._dtypes import MX_TO_NP, NP_TO_MX, cast_values
 from ._sputils import (INT32_MAX, INT32_MIN, asmx, check_shape, check_value_dtype,
                        get_index_dtype, getdtype, isshape, nnz_axis,
                        mx_index_dtype, to_host)
@@ -288,7 +288,7 @@ def _coo_from_sparse(arg1, dtype, copy):
     """COO storage of a sparse input, keeping its index dtype (as SciPy)."""
     if isinstance(arg1, _spbase):
         s = arg1.tocoo(copy=copy)._s
-        return s if dtype is None else s.with_(data=s.data.astype(dtype))
+        return s if dtype is None else s.with_(data=cast_values(s.data, dtype))
     coo = arg1.tocoo()  # a SciPy object
     data = asmx(coo.data, dtype)
     shape = check_shape((coo.shape,))
@@ -330,7 +330,7 @@ def dense_operand(arg1, dtype, matrix, fmt=None, cast=True):
             a = a.astype(_CARRIERS[a.dtype.kind])
         a = asmx(a)
     if cast and dtype is not None and a.dtype != dtype:
-        a = a.astype(dtype)
+        a = cast_values(a, dtype)
     return a
 
 
@@ -342,7 +342,7 @@ def _coo_from_dense(arg1, dtype, matrix):
     indptr, indices, data = _ops.dense_to_compressed(a, idx)
     row = _ops.expand_indptr(indptr, data.size)
     if dtype is not None and data.dtype != dtype:
-        data = data.astype(dtype)
+        data = cast_values(data, dtype)
     return COO(row, indices, data, shape, canonical=True)
 
 

@@ -121,6 +121,11 @@ def _make_ufunc(name):
                 "floor", "ceil", "trunc", "rint"):
             return self._with_data(data)  # identity on integers, as NumPy
         f = None if dt in _MX_LACKS.get(name, ()) else (lambda a, dt: mx_f(a))
+        if dt == mx.complex64 and mx.default_device().type != mx.DeviceType.cpu:
+            # MLX's CUDA backend lacks several complex unary ops (arcsinh, ...) and
+            # says so only when the result is evaluated, after this call returned
+            with mx.stream(mx.cpu):
+                return self._with_data(elementwise(np_f, data, f))
         return self._with_data(elementwise(np_f, data, f))
 
     method.__name__ = name

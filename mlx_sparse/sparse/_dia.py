@@ -12,6 +12,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
+from .._dtypes import cast_values
 from .._ops.mlx_impl import _scatter_sum
 from .._storage import CSC, CSR
 from ._base import _spbase, issparse, sparray, SparseEfficiencyWarning
@@ -60,7 +61,7 @@ class _dia_base(_spbase):
             a = dense_operand(arg1, dtype, matrix=not isinstance(self, sparray))
             s = coo_to_dia(coo_array(a)._s)
         if dtype is not None and s.data.dtype != dtype:
-            s = s.with_(data=s.data.astype(dtype))
+            s = s.with_(data=cast_values(s.data, dtype))
         self._s = s
         _check_dia(s)
 
