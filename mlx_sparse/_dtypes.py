@@ -141,11 +141,13 @@ def _refused_on_gpu(err):
 
 
 def _own_dtype(obj):
-    """The MLX dtype of a sparse object's values (its public dtype is NumPy's)."""
-    try:
-        dt = obj._s.data.dtype
-    except Exception:  # not a sparse object, or one whose __init__ has not run yet
-        return None
+    """The MLX dtype of a sparse object's values (its public dtype is NumPy's), read
+    without side effects: DOK / LIL keep it in _dtype (their _s builds a cached
+    storage), the others in their storage _s; None for anything else."""
+    attrs = getattr(obj, "__dict__", {})
+    dt = attrs.get("_dtype")
+    if dt is None:
+        dt = getattr(getattr(attrs.get("_s"), "data", None), "dtype", None)
     return dt if isinstance(dt, mx.Dtype) else None
 
 

@@ -21,6 +21,16 @@ from mlx_sparse.sparse.linalg.preconditioners import jacobi
 SEED = int(os.environ.get("MLX_SPARSE_TEST_SEED") or int.from_bytes(os.urandom(4), "little"))
 
 
+@pytest.fixture(autouse=True)
+def cpu_default_device():
+    """These kernels are the CPU's: with a GPU default device (MLX_SPARSE_TEST_DEVICE=gpu)
+    the solvers would dispatch to the GPU's MLX-ops loop instead."""
+    before = mx.default_device()
+    mx.set_default_device(mx.cpu)
+    yield
+    mx.set_default_device(before)
+
+
 def random_spd(n, dtype, rng, empty_row=None):
     """B B^T plus an uneven positive diagonal (so Jacobi changes the iteration); with
     empty_row, that row and column are removed (A stays positive semidefinite)."""

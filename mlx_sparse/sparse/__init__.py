@@ -1,7 +1,7 @@
 """SciPy's scipy.sparse API on MLX: swap `import scipy.sparse` for
 `import mlx_sparse.sparse`."""
 from ._base import (SparseEfficiencyWarning, SparseFormatWarning, SparseWarning,
-                    issparse, isspmatrix, sparray)
+                    issparse, isspmatrix, matrix_transpose, sparray)
 from ._coo import coo_array, coo_matrix, isspmatrix_coo
 from ._csc import csc_array, csc_matrix, isspmatrix_csc
 from ._csr import csr_array, csr_matrix, isspmatrix_csr
@@ -28,7 +28,7 @@ __all__ = [
     "SparseEfficiencyWarning", "SparseFormatWarning", "SparseWarning",
     "coo_array", "coo_matrix", "csc_array", "csc_matrix", "csr_array", "csr_matrix",
     "get_index_dtype", "issparse", "isspmatrix", "isspmatrix_coo", "isspmatrix_csc",
-    "isspmatrix_csr", "sparray", "spmatrix",
+    "isspmatrix_csr", "matrix_transpose", "sparray", "spmatrix",
     # the whole scipy.sparse namespace
     "bsr_array", "bsr_matrix", "isspmatrix_bsr", "dia_array", "dia_matrix",
     "isspmatrix_dia", "dok_array", "dok_matrix", "isspmatrix_dok", "lil_array",

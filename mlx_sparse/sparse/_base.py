@@ -784,6 +784,14 @@ def issparse(x):
     return ssp.issparse(x)
 
 
+def matrix_transpose(A):
+    """The matrix transpose of sparse array A (SciPy 1.18's function; A.mT): A.T, as
+    every sparse array here is 2-D."""
+    if not isinstance(A, _spbase):
+        raise TypeError(f"matrix_transpose: A must be a sparse array, got {type(A).__name__}")
+    return A.T
+
+
 def isspmatrix(x):
     from ._matrix import spmatrix
     if isinstance(x, spmatrix):
