@@ -521,10 +521,128 @@ def test_matmul_drops_exact_zeros_keeps_nan(on_gpu):
 
 
 # ======================================================================================
+# element-wise sparse op sparse, dense <-> compressed: against the MLX-ops code on the
+# CPU (oracle-tested against SciPy), whose results they must give exactly (half
+# precision: to one rounding)
+# ======================================================================================
+def _assert_same_compressed(got, want, val):
+    for g, w in zip(got[:2], want[:2]):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    g, w = to_numpy(got[2]), to_numpy(want[2])
+    assert got[2].dtype == want[2].dtype
+    if val in ("float16", "bfloat16"):
+        np.testing.assert_allclose(g, w, rtol=DTYPES[val][2], atol=2.0**-24)
+    else:
+        np.testing.assert_array_equal(g, w)
+
+
+def _canonical_pair(kind, val, idx, rng):
+    """Two canonical matrices of one shape (B: A's pattern in part, other entries too)
+    and their buffers, in the index dtype idx."""
+    n_rows, n_cols, ptr, ind = make_matrix(kind, rng)
+    A = ssp.csr_matrix((np.ones(ind.shape[0]), ind, ptr), shape=(n_rows, n_cols))
+    A.sum_duplicates()
+    B = ssp.random(n_rows, n_cols, density=0.05, format="csr", random_state=rng) if \
+        n_rows * n_cols else ssp.csr_matrix((n_rows, n_cols))
+    B = (B + A.multiply(rng.random(A.shape) < 0.5)).tocsr()
+    B.sum_duplicates()
+    idt = {"int32": mx.int32, "int64": mx.int64}[idx]
+    out = []
+    for M in (A, B):
+        data, _ = values(val, M.nnz, rng)
+        if M.nnz:  # some equal values in both, so that sub / ne give zeros
+            data = mx.where(mx.array(rng.random(M.nnz) < 0.2), mx.array(1).astype(data.dtype), data)
+        out += [mx.array(M.indptr).astype(idt), mx.array(M.indices).astype(idt), data]
+    return (n_rows, n_cols), out
+
+
+@needs_gpu
+@pytest.mark.parametrize("op", sorted(gpu_impl._BINOP_CODES))
+@pytest.mark.parametrize("kind", ["random", "empty_rows", "one_row", "zero_rows", "zero_cols",
+                                  "no_nonzeros", "one_col", "long_rows"])
+def test_binop_kinds(op, kind, rng, on_gpu):
+    from mlx_sparse._ops import mlx_products
+    shape, bufs = _canonical_pair(kind, "float32", "int32" if kind != "one_col" else "int64", rng)
+    got = gpu_impl.compressed_binop(op, *shape, *bufs)
+    with mx.stream(mx.cpu):
+        want = mlx_products.compressed_binop(op, *shape, *bufs)
+    _assert_same_compressed(got, want, "float32")
+
+
+@needs_gpu
+@pytest.mark.parametrize("val", ["bool", "int8", "uint8", "int64", "uint64", "float16",
+                                 "bfloat16", "complex64"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "maximum", "lt", "ge"])
+def test_binop_dtypes(op, val, rng, on_gpu):
+    from mlx_sparse._ops import mlx_products
+    shape, bufs = _canonical_pair("random", val, "int32", rng)
+    got = gpu_impl.compressed_binop(op, *shape, *bufs)
+    with mx.stream(mx.cpu):
+        want = mlx_products.compressed_binop(op, *shape, *bufs)
+    _assert_same_compressed(got, want, "bool" if op in ("lt", "ge") else val)
+
+
+@needs_gpu
+def test_binop_nan(on_gpu):
+    from mlx_sparse._ops import mlx_products
+    A = ssp.csr_matrix(np.array([[np.nan, 1.0, 0.0], [2.0, 0.0, np.nan]], dtype=np.float32))
+    B = ssp.csr_matrix(np.array([[1.0, np.nan, 3.0], [2.0, 0.0, 0.0]], dtype=np.float32))
+    bufs = [mx.array(a) for M in (A, B) for a in (M.indptr, M.indices, M.data)]
+    for op in gpu_impl._BINOP_CODES:
+        got = gpu_impl.compressed_binop(op, 2, 3, *bufs)
+        with mx.stream(mx.cpu):
+            want = mlx_products.compressed_binop(op, 2, 3, *bufs)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=op)
+
+
+@needs_gpu
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("val", ["bool", "int8", "int64", "uint64", "float16", "float32",
+                                 "complex64"])
+def test_todense(kind, val, rng, on_gpu):
+    n_rows, n_cols, ptr, ind = make_matrix(kind, rng)
+    data, ref = values(val, ind.shape[0], rng)
+    idt = mx.int64 if kind == "one_col" else mx.int32
+    got = gpu_impl.compressed_to_dense(n_rows, n_cols, mx.array(ptr).astype(idt),
+                                       mx.array(ind).astype(idt), data)
+    want = _to_dense(n_rows, n_cols, ptr, ind, ref)
+    check(val, got, want, _to_dense(n_rows, n_cols, ptr, ind, _absf(ref)))
+
+
+@needs_gpu
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (1, 1), (7, 31), (40, 33), (3, 1000), (300, 70)])
+@pytest.mark.parametrize("val", ["bool", "int8", "uint64", "float16", "float32", "complex64"])
+@pytest.mark.parametrize("idx", ["int32", "int64"])
+def test_fromdense(shape, val, idx, rng, on_gpu):
+    from mlx_sparse._ops import mlx_impl
+    dense, _ = values(val, shape, rng)
+    keep = mx.array(rng.random(shape) < 0.3)
+    dense = mx.where(keep, dense, mx.zeros_like(dense))
+    if val in ("float16", "float32") and dense.size:
+        dense = mx.where(mx.array(rng.random(shape) < 0.05), mx.array(np.nan).astype(dense.dtype), dense)
+    idt = {"int32": mx.int32, "int64": mx.int64}[idx]
+    got = gpu_impl.dense_to_compressed(dense, idt)
+    with mx.stream(mx.cpu):
+        want = mlx_impl.dense_to_compressed(dense, idt)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(to_numpy(g), to_numpy(w))
+    if dense.size:  # and the transposed view (a CSC input's)
+        got = gpu_impl.dense_to_compressed(dense.T, idt)
+        with mx.stream(mx.cpu):
+            want = mlx_impl.dense_to_compressed(dense.T, idt)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(to_numpy(g), to_numpy(w))
+
+
+# ======================================================================================
 # dispatch: the public API reaches the kernels
 # ======================================================================================
 _KERNEL_OPS = ("compressed_matvec", "compressed_matvec_t", "compressed_matmat",
-               "compressed_matmat_t", "compressed_reduce_major", "compressed_matmul")
+               "compressed_matmat_t", "compressed_reduce_major", "compressed_matmul",
+               "compressed_binop", "compressed_to_dense", "dense_to_compressed")
 
 
 @needs_gpu

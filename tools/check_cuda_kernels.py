@@ -82,21 +82,32 @@ VALUE_TYPES = {v: (c, _K.CUDA_TYPES[_ACC_NAME.get(v, v)]) for v, c in _K.CUDA_TY
 INDEX_TYPES = ("int32_t", "int64_t")
 INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8),
                "CHUNK": (512,), "HAS_X": (0, 1), "CAP": (1 << 28,), "TILE": (2048, 256),
-               "BLOCK": (256,), "V": (8, 1), "MAXK": (8, 32), "FILL": (0, 1)}
+               "BLOCK": (256,), "V": (8, 1), "MAXK": (8, 32), "FILL": (0, 1), "OP": (0, 4, 9, 1, 3, 5)}
+TYPE_TEMPLATES = ("T", "I", "A", "O")  # O: binop_rows' result type, T's or bool (OP >= 5)
+COMPLEX_OPS = 3  # binop_rows runs complex values through OP < 3 only (gpu_impl)
+
+
+def _result_type(targs):
+    """O for binop_rows: bool for the comparisons (OP >= 5), else T."""
+    return "bool" if targs.get("OP", 0) >= 5 else targs["T"]
 
 
 def instances(templates):
     """Template-argument dicts covering every value type, both index types and the
     listed integer choices, without the full product."""
-    ints = [n for n in templates if n not in ("T", "I", "A")]
+    ints = [n for n in templates if n not in TYPE_TEMPLATES]
     int_combos = list(itertools.product(*(INT_CHOICES[n] for n in ints)))
     out = []
     for i, (vname, (t, a)) in enumerate(VALUE_TYPES.items()):
         combo = dict(zip(ints, int_combos[i % len(int_combos)]))
+        if vname == "complex64" and combo.get("OP", 0) >= COMPLEX_OPS:
+            combo["OP"] = i % COMPLEX_OPS
         out.append({"T": t, "I": INDEX_TYPES[i % 2], "A": a, **combo})
     for j, combo in enumerate(int_combos):  # every integer choice at least once
         out.append({"T": "float", "I": INDEX_TYPES[j % 2], "A": "float",
                     **dict(zip(ints, combo))})
+    for targs in out:
+        targs["O"] = _result_type(targs)
     return out
 
 
@@ -116,7 +127,7 @@ def kernel_text(src, name, targs):
     consts = []
     for n in src.templates:
         v = targs[n]
-        consts.append(f"  using {n} = {v};" if n in ("T", "I", "A") else f"  constexpr int {n} = {v};")
+        consts.append(f"  using {n} = {v};" if n in TYPE_TEMPLATES else f"  constexpr int {n} = {v};")
     body_path = ROOT / "mlx_sparse" / "kernels" / "bodies" / f"{src.body}.inc"
     body = body_path.read_text()
     assert src.source.endswith(body)
@@ -148,10 +159,11 @@ def standalone_unit():
     parts, n = [], 0
     for body in bodies():
         src = load("cuda", body)
-        ints = {t: INT_CHOICES[t][0] for t in src.templates if t not in ("T", "I", "A")}
+        ints = {t: INT_CHOICES[t][0] for t in src.templates if t not in TYPE_TEMPLATES}
         for t, i, a in (("float32", "int32", "float32"), ("complex64", "int64", "complex64")):
             names = {"T": t, "I": i, "A": a, **ints}
-            ndims = {name: 2 if name == "X" else 1 for name in _K.shaped_inputs(src)}
+            names["O"] = "bool" if names.get("OP", 0) >= 5 else t
+            ndims = {name: 2 if name in ("X", "dense") else 1 for name in _K.shaped_inputs(src)}
             _, text = _K.standalone(src, {k: names[k] for k in src.templates}, ndims)
             prefix = _K.STANDALONE_HEADER + src.header
             assert text.startswith(prefix)

@@ -627,7 +627,87 @@ def compressed_matmul(n_major, n_inner, n_minor, a_indptr, a_indices, a_data,
     return indptr, indices, data
 
 
+# ----------------------------------------------------------------------------------
+# element-wise sparse op sparse, dense <-> compressed
+# ----------------------------------------------------------------------------------
+# op -> OP of binop_rows; complex values run the first three only (the kernel has no
+# complex ordering: their maximum / minimum / comparisons take the MLX-ops path)
+_BINOP_CODES = {"add": 0, "sub": 1, "mul": 2, "maximum": 3, "minimum": 4,
+                "ne": 5, "lt": 6, "gt": 7, "le": 8, "ge": 9}
+_COMPARISONS = 5
+
+
+def _count_then_fill(body, inputs, n_major, idt, out_dt, grid, **targs):
+    """(indptr, indices, data) from a two-pass kernel (FILL = 0 counts each major
+    slice's entries, FILL = 1 writes them at the counts' exclusive prefix sum; its last
+    input is that offsets array). One host read: the output's length. None when that
+    length does not fit idt (the caller then takes its MLX-ops path)."""
+    one = (1,)
+    dummy = mx.zeros(one, dtype=idt)
+    counts = _launch(body, inputs + [dummy], grid, [(n_major,), one, one],
+                     [idt, idt, out_dt], FILL=0, **targs)[0]
+    indptr = mlx_impl._exclusive_cumsum(counts, mx.int64)
+    n_out = int(indptr[-1].item())
+    if idt == mx.int32 and n_out > mlx_impl._INT32_MAX:
+        return None
+    if n_out == 0:
+        return mlx_products._empty_compressed(n_major, idt, out_dt)
+    indptr = indptr.astype(idt)
+    _, indices, data = _launch(body, inputs + [indptr], grid, [one, (n_out,), (n_out,)],
+                               [idt, idt, out_dt], FILL=1, **targs)
+    return indptr, indices, data
+
+
+def compressed_binop(op, n_major, n_minor, a_indptr, a_indices, a_data,
+                     b_indptr, b_indices, b_data):
+    """As ``mlx_products.compressed_binop`` (canonical inputs and output, results
+    equal to 0 dropped): ``binop_rows``, a thread per major slice merging A's and B's
+    slices, counts, then writes. 64-bit indices when either input has them."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    args = (op, n_major, n_minor, a_indptr, a_indices, a_data, b_indptr, b_indices, b_data)
+    dt = a_data.dtype
+    code = _BINOP_CODES.get(op)
+    if code is None or not _usable(dt) or b_data.dtype != dt or n_major == 0 \
+            or (dt == mx.complex64 and code > _BINOP_CODES["mul"]):
+        return mlx_products.compressed_binop(*args)
+    out_dt = mx.bool_ if code >= _COMPARISONS else dt
+    idt = mlx_impl._index_dtype(a_indptr, a_indices, b_indptr, b_indices)
+    if a_indices.shape[0] + b_indices.shape[0] == 0:
+        return mlx_products._empty_compressed(n_major, idt, out_dt)
+    inputs = [_as(a_indptr, idt), _as(a_indices, idt), a_data,
+              _as(b_indptr, idt), _as(b_indices, idt), b_data]
+    out = _count_then_fill("binop_rows", inputs, n_major, idt, out_dt, (n_major, 1),
+                           T=dt, O=out_dt, A=_acc(dt), I=idt, OP=code)
+    return mlx_products.compressed_binop(*args) if out is None else out
+
+
+def compressed_to_dense(n_major, n_minor, indptr, indices, data):
+    """As ``mlx_impl.compressed_to_dense``: ``todense_rows``, a thread per major slice
+    adding its values into the zero-filled result (duplicates summed in slice order)."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    dt = data.dtype
+    if not _usable(dt) or n_major * n_minor == 0 or data.shape[0] == 0:
+        return mlx_impl.compressed_to_dense(n_major, n_minor, indptr, indices, data)
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    return _launch("todense_rows", [indptr, indices, data, mx.array([n_minor], dtype=idt)],
+                   (n_major, 1), (n_major, n_minor), dt, init=0, T=dt, A=_acc(dt), I=idt)
+
+
+def dense_to_compressed(dense, index_dtype):
+    """As ``mlx_impl.dense_to_compressed``: ``fromdense_rows``, a warp per row counts
+    the row's entries != 0, then writes them (ballots place each lane's entry)."""
+    n_major, n_minor = dense.shape
+    if not _usable(dense.dtype) or n_major * n_minor == 0:
+        return mlx_impl.dense_to_compressed(dense, index_dtype)
+    out = _count_then_fill("fromdense_rows", [dense], n_major, index_dtype, dense.dtype,
+                           (n_major * 32, 1), T=dense.dtype, I=index_dtype)
+    return mlx_impl.dense_to_compressed(dense, index_dtype) if out is None else out
+
+
 KERNELS.update(
+    compressed_binop=compressed_binop,
+    compressed_to_dense=compressed_to_dense,
+    dense_to_compressed=dense_to_compressed,
     compressed_matmul=compressed_matmul,
     compressed_matvec=compressed_matvec,
     compressed_matvec_t=compressed_matvec_t,
