@@ -704,7 +704,81 @@ def dense_to_compressed(dense, index_dtype):
     return mlx_impl.dense_to_compressed(dense, index_dtype) if out is None else out
 
 
+# ----------------------------------------------------------------------------------
+# conversions and sorting: a bucket sort for short buckets
+# ----------------------------------------------------------------------------------
+_BUCKET_MAX = 64  # the longest bucket bucket_sort orders (by insertion); longer: MLX ops
+
+
+def _bucket_permutation(keys, n_buckets, minor=None, n_minor=0):
+    """(entries per bucket, permutation) of a stable sort of the entries by keys (then
+    by minor, when given), both int32: bucket_fill scatters the positions into their
+    buckets, bucket_sort orders each bucket. None when a bucket holds more than
+    _BUCKET_MAX entries or a size needs 64 bits (the caller then sorts with MLX ops).
+    One host read: the longest bucket."""
+    n = keys.shape[0]
+    if API is None or max(n, n_buckets, n_minor) > mlx_impl._INT32_MAX:
+        return None
+    i32 = mx.int32
+    keys = _as(keys, i32)
+    counts = mx.zeros((n_buckets,), dtype=i32).at[keys].add(mx.ones((n,), dtype=i32))
+    if int(mx.max(counts).item()) > _BUCKET_MAX:
+        return None
+    ptr = mlx_impl._exclusive_cumsum(counts, i32)
+    _, scattered = _launch("bucket_fill", [keys, ptr], (n, 1), [(n_buckets,), (n,)],
+                           [i32, i32], init=0, I=i32)
+    has_minor = minor is not None
+    minor = _as(minor, i32) if has_minor else mx.zeros((1,), dtype=i32)
+    perm = _launch("bucket_sort", [ptr, scattered, minor], (n_buckets, 1), (n,), i32,
+                   I=i32, HAS_MINOR=int(has_minor))
+    return counts, perm
+
+
+def compressed_transpose(n_major, n_minor, indptr, indices, data):
+    """As ``mlx_impl.compressed_transpose``, its stable sort by minor index a bucket
+    sort (_bucket_permutation) when no minor index holds more than _BUCKET_MAX entries."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    hit = None
+    if indices.shape[0] and n_minor:
+        hit = _bucket_permutation(indices, n_minor)
+    if hit is None:
+        return mlx_impl.compressed_transpose(n_major, n_minor, indptr, indices, data)
+    per_minor, perm = hit
+    return mlx_impl.compressed_transpose(n_major, n_minor, indptr, indices, data,
+                                         perm=perm, per_minor=per_minor)
+
+
+def coo_to_compressed(n_major, n_minor, major, minor, data):
+    """As ``mlx_impl.coo_to_compressed``, its stable sort by (major, minor) a bucket sort
+    (_bucket_permutation) when no major index holds more than _BUCKET_MAX entries."""
+    n_major, n_minor = int(n_major), int(n_minor)
+    hit = None
+    if data.shape[0] and n_major:
+        hit = _bucket_permutation(major, n_major, minor, n_minor)
+    perm = None if hit is None else hit[1]
+    return mlx_impl.coo_to_compressed(n_major, n_minor, major, minor, data, perm=perm)
+
+
+def sort_indices(indptr, indices, data, n_minor=None):
+    """As ``mlx_impl.sort_indices``: a bucket sort by (major, minor)
+    (_bucket_permutation) when no slice is longer than _BUCKET_MAX."""
+    nnz, n_major = indices.shape[0], indptr.shape[0] - 1
+    bound = n_minor if n_minor is not None else (
+        mlx_impl._INT32_MAX if indices.dtype == mx.int32 else None)  # None: unknown
+    hit = None
+    if nnz and n_major and bound is not None:
+        hit = _bucket_permutation(mlx_impl.expand_indptr(indptr, nnz), n_major, indices,
+                                  int(bound))
+    if hit is None:
+        return mlx_impl.sort_indices(indptr, indices, data, n_minor)
+    perm = hit[1]
+    return indices[perm], data[perm]
+
+
 KERNELS.update(
+    compressed_transpose=compressed_transpose,
+    coo_to_compressed=coo_to_compressed,
+    sort_indices=sort_indices,
     compressed_binop=compressed_binop,
     compressed_to_dense=compressed_to_dense,
     dense_to_compressed=dense_to_compressed,

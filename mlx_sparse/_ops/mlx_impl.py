@@ -211,12 +211,13 @@ def expand_indptr(indptr, nnz):
     return _cumsum(marks[:nnz]).astype(indptr.dtype)
 
 
-def coo_to_compressed(n_major, n_minor, major, minor, data):
+def coo_to_compressed(n_major, n_minor, major, minor, data, perm=None):
     """Canonical compressed arrays from COO triplets.
 
     Entries are sorted by (major, minor); duplicates are summed in input
     order; zero sums and explicit zeros are kept. ``indptr`` has length
-    ``n_major + 1``.
+    ``n_major + 1``. ``perm``: that stable sort's permutation, when the caller
+    has it (the GPU's bucket sort).
     """
     n_major, n_minor = int(n_major), int(n_minor)
     idt = _index_dtype(major, minor)
@@ -227,7 +228,8 @@ def coo_to_compressed(n_major, n_minor, major, minor, data):
             mx.zeros((0,), dtype=idt),
             mx.zeros((0,), dtype=data.dtype),
         )
-    perm = _lexsort([(major, n_major), (minor, n_minor)], nnz, stable=True)
+    if perm is None:
+        perm = _lexsort([(major, n_major), (minor, n_minor)], nnz, stable=True)
     s_major, s_minor, s_data = major[perm], minor[perm], data[perm]
     is_new = mx.concatenate(
         [
@@ -248,22 +250,26 @@ def coo_to_compressed(n_major, n_minor, major, minor, data):
     return indptr, out_indices, out_data
 
 
-def compressed_transpose(n_major, n_minor, indptr, indices, data):
+def compressed_transpose(n_major, n_minor, indptr, indices, data, perm=None, per_minor=None):
     """The same matrix compressed along the other axis.
 
     Stable: within an output slice, entries keep their input order (input
-    major index, then position); duplicates are kept.
+    major index, then position); duplicates are kept. ``perm`` / ``per_minor``:
+    that stable sort's permutation and the entries per minor index, when the
+    caller has them (the GPU's bucket sort).
     """
     n_major, n_minor = int(n_major), int(n_minor)
     nnz = indices.shape[0]
     major = expand_indptr(indptr, nnz)
     # Input positions already ascend with the major index, so sorting by
     # (minor, position) orders each output slice by (major, position).
-    perm = _lexsort([(indices, n_minor)], nnz, stable=True)
+    if perm is None:
+        perm = _lexsort([(indices, n_minor)], nnz, stable=True)
     indices_t = major[perm].astype(indices.dtype)
     data_t = data[perm]
-    cdt = _count_dtype(nnz)
-    per_minor = _scatter_sum(n_minor, indices, mx.ones(indices.shape, dtype=cdt))
+    if per_minor is None:
+        cdt = _count_dtype(nnz)
+        per_minor = _scatter_sum(n_minor, indices, mx.ones(indices.shape, dtype=cdt))
     indptr_t = _exclusive_cumsum(per_minor, indptr.dtype)
     return indptr_t, indices_t, data_t
 

@@ -89,6 +89,17 @@ DEVICE_FN void mlxs_atomic_add(mlx::core::cu::complex64_t* p, mlx::core::cu::com
   atomicAdd(f + 1, v.imag());
 }
 #define ATOMIC_ADD(arr, i, v) mlxs_atomic_add(&(arr)[i], (v))
+// An atomic add that returns the value before it (32- and 64-bit integers), and the
+// store that goes with it into an output Metal declares atomic (here a plain store).
+DEVICE_FN int mlxs_atomic_fetch_add(int* p, int v) { return atomicAdd(p, v); }
+DEVICE_FN long long mlxs_atomic_fetch_add(long long* p, long long v) {
+  return (long long)atomicAdd(reinterpret_cast<unsigned long long*>(p), (unsigned long long)v);
+}
+DEVICE_FN long mlxs_atomic_fetch_add(long* p, long v) {
+  return (long)atomicAdd(reinterpret_cast<unsigned long long*>(p), (unsigned long long)v);
+}
+#define ATOMIC_FETCH_ADD(arr, i, v) mlxs_atomic_fetch_add(&(arr)[i], (v))
+#define ATOMIC_STORE(arr, i, v) ((arr)[i] = (v))
 
 // @@ source
 #define GID ((i64)blockIdx.x * (i64)blockDim.x + (i64)threadIdx.x)

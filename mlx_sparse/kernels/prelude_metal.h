@@ -60,6 +60,8 @@ inline V mlxs_tree_sum(V v, int hi, int lo) {
 // Kernels with atomic outputs are built with atomic_outputs=True (device atomic<A>*);
 // Metal has atomic adds of 32-bit int, uint and float only.
 #define ATOMIC_ADD(arr, i, v) atomic_fetch_add_explicit(&(arr)[i], (v), memory_order_relaxed)
+#define ATOMIC_FETCH_ADD(arr, i, v) atomic_fetch_add_explicit(&(arr)[i], (v), memory_order_relaxed)
+#define ATOMIC_STORE(arr, i, v) atomic_store_explicit(&(arr)[i], (v), memory_order_relaxed)
 
 // @@ source
 #define GID ((i64)thread_position_in_grid.x)
