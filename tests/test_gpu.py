@@ -661,7 +661,12 @@ def test_bucket_sorts(kind, idx, rng, on_gpu):
             want = getattr(mlx_impl, op)(*args)
         for g, w in zip(got, want):
             assert g.dtype == w.dtype, op
-            np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=op)
+            if op == "coo_to_compressed" and g.dtype == mx.float32:
+                # duplicates are summed by a scatter-add: on a GPU in any order
+                np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-6,
+                                           err_msg=op)
+            else:
+                np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=op)
 
 
 # ======================================================================================
