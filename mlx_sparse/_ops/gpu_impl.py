@@ -711,11 +711,11 @@ _BUCKET_MAX = 64  # the longest bucket bucket_sort orders (by insertion); longer
 
 
 def _bucket_permutation(keys, n_buckets, minor=None, n_minor=0):
-    """(entries per bucket, permutation) of a stable sort of the entries by keys (then
-    by minor, when given), both int32: bucket_fill scatters the positions into their
-    buckets, bucket_sort orders each bucket. None when a bucket holds more than
-    _BUCKET_MAX entries or a size needs 64 bits (the caller then sorts with MLX ops).
-    One host read: the longest bucket."""
+    """(bucket starts, permutation) of a stable sort of the entries by keys (then by
+    minor, when given), both int32; the starts (n_buckets + 1) are the sorted entries'
+    indptr. bucket_fill scatters the positions into their buckets, bucket_sort orders
+    each bucket. None when a bucket holds more than _BUCKET_MAX entries or a size needs
+    64 bits (the caller then sorts with MLX ops). One host read: the longest bucket."""
     n = keys.shape[0]
     if API is None or max(n, n_buckets, n_minor) > mlx_impl._INT32_MAX:
         return None
@@ -731,7 +731,7 @@ def _bucket_permutation(keys, n_buckets, minor=None, n_minor=0):
     minor = _as(minor, i32) if has_minor else mx.zeros((1,), dtype=i32)
     perm = _launch("bucket_sort", [ptr, scattered, minor], (n_buckets, 1), (n,), i32,
                    I=i32, HAS_MINOR=int(has_minor))
-    return counts, perm
+    return ptr, perm
 
 
 def compressed_transpose(n_major, n_minor, indptr, indices, data):
@@ -743,9 +743,9 @@ def compressed_transpose(n_major, n_minor, indptr, indices, data):
         hit = _bucket_permutation(indices, n_minor)
     if hit is None:
         return mlx_impl.compressed_transpose(n_major, n_minor, indptr, indices, data)
-    per_minor, perm = hit
+    indptr_t, perm = hit
     return mlx_impl.compressed_transpose(n_major, n_minor, indptr, indices, data,
-                                         perm=perm, per_minor=per_minor)
+                                         perm=perm, indptr_t=indptr_t)
 
 
 def coo_to_compressed(n_major, n_minor, major, minor, data):

@@ -250,13 +250,13 @@ def coo_to_compressed(n_major, n_minor, major, minor, data, perm=None):
     return indptr, out_indices, out_data
 
 
-def compressed_transpose(n_major, n_minor, indptr, indices, data, perm=None, per_minor=None):
+def compressed_transpose(n_major, n_minor, indptr, indices, data, perm=None, indptr_t=None):
     """The same matrix compressed along the other axis.
 
     Stable: within an output slice, entries keep their input order (input
-    major index, then position); duplicates are kept. ``perm`` / ``per_minor``:
-    that stable sort's permutation and the entries per minor index, when the
-    caller has them (the GPU's bucket sort).
+    major index, then position); duplicates are kept. ``perm`` / ``indptr_t``:
+    that stable sort's permutation and the result's indptr, when the caller has
+    them (the GPU's bucket sort).
     """
     n_major, n_minor = int(n_major), int(n_minor)
     nnz = indices.shape[0]
@@ -267,11 +267,11 @@ def compressed_transpose(n_major, n_minor, indptr, indices, data, perm=None, per
         perm = _lexsort([(indices, n_minor)], nnz, stable=True)
     indices_t = major[perm].astype(indices.dtype)
     data_t = data[perm]
-    if per_minor is None:
+    if indptr_t is None:
         cdt = _count_dtype(nnz)
         per_minor = _scatter_sum(n_minor, indices, mx.ones(indices.shape, dtype=cdt))
-    indptr_t = _exclusive_cumsum(per_minor, indptr.dtype)
-    return indptr_t, indices_t, data_t
+        indptr_t = _exclusive_cumsum(per_minor, indptr.dtype)
+    return indptr_t.astype(indptr.dtype), indices_t, data_t
 
 
 def sort_indices(indptr, indices, data, n_minor=None):
