@@ -27,7 +27,7 @@ import scipy.sparse as ssp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from gpu_spgemm import _ms  # noqa: E402
+from gpu_spgemm import _ms, baselines  # noqa: E402
 from gpu_spmv import poisson2d, uniform  # noqa: E402
 
 import mlx_sparse.sparse as msp  # noqa: E402
@@ -151,13 +151,7 @@ def main():
     ap.add_argument("--trials", type=int, default=7)
     ap.add_argument("--only", default="")
     args = ap.parse_args()
-    mx.set_default_device(mx.gpu)
-    import cupy as cp
-    import cupyx.scipy.sparse as csp
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    cp, csp, torch = baselines()
     rng = np.random.default_rng(0)
     rows = []
     for op, name, ins in cases(rng):

@@ -53,6 +53,18 @@ def _ms(call, sync, trials):
 LAST_TIMES = []  # the trials of the last _ms call
 
 
+def baselines():
+    """(cupy, cupyx.scipy.sparse, torch or None), with the GPU as MLX's default device."""
+    mx.set_default_device(mx.gpu)
+    import cupy
+    import cupyx.scipy.sparse
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    return cupy, cupyx.scipy.sparse, torch
+
+
 def breakdown(ip, ix, dv, n, n_cols, trials):
     """Times of the count pass alone, the fill pass alone, and the whole product."""
     slots = next(m for m in gpu_impl._SPGEMM_SLOTS if gpu_impl._rowmax_host(ip) <= m)
@@ -77,13 +89,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--breakdown", action="store_true", help="also time each pass alone")
     args = ap.parse_args()
-    mx.set_default_device(mx.gpu)
-    import cupy as cp
-    import cupyx.scipy.sparse as csp
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    cp, csp, torch = baselines()
     rng = np.random.default_rng(0)
     rows = []
     for name, make in MATRICES.items():
