@@ -95,7 +95,9 @@ def test_cg_matches_scipy(n, dtype, precond, native_calls):
     else:
         Ms = Mo = None
     f64 = dtype == np.float64
-    rtol = clear_rtol(A, b, Ms, 1e-12 if f64 else 1e-5)
+    # (the gap is found in the true residuals, the stop test reads the recurrence's:
+    # near 1e-12 they part by more than a narrow gap, seen once in a few hundred runs)
+    rtol = clear_rtol(A, b, Ms, 1e-10 if f64 else 1e-5)
     why = f"seed {SEED}"
 
     xs, infos, its = scipy_cg(A, b, Ms, rtol=rtol, maxiter=10 * n + 10)
