@@ -24,11 +24,12 @@ _MLX_MODULE = {
         "compressed_reduce_major", "compressed_reduce_minor")},
 }
 # Optional kernels: cg's whole loop, gmres's Gram-Schmidt step and basis combination
-# (sparse/linalg/_isolve), stacking compressed blocks along the minor axis
+# (sparse/linalg/_isolve), the sequential triangular solve (sparse/linalg/_dsolve),
+# stacking compressed blocks along the minor axis
 # (sparse/_construct), gathering major slices and cell values (sparse/_index); callers ask for them
 # with optional_kernel.
 OPTIONAL_OPS = ("compressed_cg", "gram_schmidt", "combine_rows", "stack_minor", "take_major",
-                "take_minor", "sample_values")
+                "take_minor", "sample_values", "triangular_solve")
 OPS = tuple(_MLX_MODULE) + OPTIONAL_OPS
 NOT_AVAILABLE = ("not available", None)
 

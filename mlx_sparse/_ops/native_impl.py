@@ -230,3 +230,12 @@ def combine_rows(basis, y):
     """y @ basis for a NumPy basis (k x n) and y (k,) of its dtype, as NumPy."""
     return _native.combine_rows(basis, np.ascontiguousarray(y, dtype=basis.dtype),
                                 basis.dtype.name)
+
+
+def triangular_solve(indptr, indices, data, diag_inv, b, lower):
+    """x (an mx.array) with T x = b by substitution, row by row: T the square CSR matrix
+    (NumPy buffers) read as triangular (lower: its entries left of the diagonal, else
+    right of it) with diagonal 1 / diag_inv (None: 1). b: NumPy (n, k) of data's dtype
+    (float32, float64, complex64)."""
+    x = _native.triangular_solve(indptr, indices, data, diag_inv, b, bool(lower), b.dtype.name)
+    return _mx(x, False)

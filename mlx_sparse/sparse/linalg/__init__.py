@@ -2,12 +2,14 @@
 `import mlx_sparse.sparse.linalg`."""
 from ._interface import LinearOperator, aslinearoperator
 from ._norm import norm
+from ._dsolve import is_sptriangular, spbandwidth, spsolve_triangular
 from . import preconditioners
 from ._isolve import *  # noqa: F401,F403  (cg, bicg, ..., and part B's solvers)
 from ._isolve import __all__ as _isolve_all
 from ._isolve.utils import get_check_every, set_check_every
 
-__all__ = ["LinearOperator", "aslinearoperator", "norm", *_isolve_all,
+__all__ = ["LinearOperator", "aslinearoperator", "norm", "spsolve_triangular",
+           "is_sptriangular", "spbandwidth", *_isolve_all,
            "get_check_every", "set_check_every"]
 
 
@@ -19,8 +21,7 @@ class NotSupportedError(NotImplementedError, AttributeError):
 # scipy.sparse.linalg names not implemented yet: using one fails loudly, never silently.
 _NOT_YET = {
     "direct solvers": ("spsolve", "splu", "spilu", "factorized", "use_solver", "SuperLU",
-                       "MatrixRankWarning", "spsolve_triangular", "is_sptriangular",
-                       "spbandwidth"),
+                       "MatrixRankWarning"),
     "eigen/singular value solvers": ("eigs", "eigsh", "lobpcg", "svds", "ArpackError",
                                      "ArpackNoConvergence"),
     "matrix functions": ("expm", "expm_multiply", "inv", "matrix_power", "onenormest",

@@ -1,0 +1,131 @@
+"""SciPy's sparse triangular solve and the triangular-structure queries of
+scipy.sparse.linalg (spsolve_triangular, is_sptriangular, spbandwidth).
+
+The solve runs where its values compute (the device policy of mlx_sparse._dtypes): on
+the CPU by substitution, row by row, in C++ (the optional kernel "triangular_solve":
+one pass over the matrix); elsewhere, or without the extension, level-scheduled (the
+preconditioners' _TriangularSolve: the rows of one level at once, compiled MLX ops on a
+GPU), which is slow for chain-like matrices (about one step per row).
+"""
+import warnings
+
+import mlx.core as mx
+import numpy as np
+from numpy.linalg import LinAlgError
+
+from ... import _ops
+from ..._dtypes import MX_TO_NP, to_mx_dtype
+from .._base import SparseEfficiencyWarning, _ours, issparse
+from .preconditioners import _TriangularSolve
+
+__all__ = ["spsolve_triangular", "is_sptriangular", "spbandwidth"]
+
+
+def _host(a):
+    return np.asarray(a.astype(mx.float32) if a.dtype == mx.bfloat16 else a)
+
+
+def _structure(A):
+    """(rows, cols) of the stored entries of A (a dense A: of its CSR form), as NumPy
+    int64."""
+    if not issparse(A):
+        from .. import csr_array
+        A = csr_array(A)
+    S = _ours(A).tocoo()
+    return _host(S.row).astype(np.int64), _host(S.col).astype(np.int64)
+
+
+def _offsets(A):
+    """The stored diagonals' offsets of a DIA matrix (SciPy reads them, not its
+    entries), else None."""
+    return _host(_ours(A).offsets).astype(np.int64) if issparse(A) and A.format == "dia" else None
+
+
+def spsolve_triangular(A, b, lower=True, overwrite_A=False, overwrite_b=False,
+                       unit_diagonal=False):
+    """x with A x = b for triangular sparse A (SciPy's checks, errors and result dtype:
+    that of A and b promoted, at least float32); x is an mx.array of b's shape.
+    unit_diagonal: the diagonal is taken as 1 (stored values ignored). A and b are never
+    changed (overwrite_A / overwrite_b are accepted). Where SciPy's answer for a matrix
+    with nonzero entries on the other side of the diagonal is undefined, this raises
+    LinAlgError."""
+    if not (issparse(A) and A.format in ("csr", "csc")):
+        warnings.warn("CSC or CSR matrix format is required. Converting to CSC matrix.",
+                      SparseEfficiencyWarning, stacklevel=2)
+        from .. import csc_array
+        A = csc_array(A)
+    if A.shape[0] != A.shape[1]:  # (SciPy solves a CSR matrix as its transpose's CSC)
+        shape = A.shape[::-1] if A.format == "csr" else A.shape
+        raise ValueError(f"A must be a square matrix but its shape is {shape}.")
+    n = A.shape[0]
+    S = _ours(A).tocsr().copy()
+    S.sum_duplicates()
+    indptr, cols, vals = (_host(a) for a in (S.indptr, S.indices, S.data))
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    diag = None
+    if not unit_diagonal:
+        diag = np.zeros(n, dtype=vals.dtype)
+        on = rows == cols
+        diag[rows[on]] = vals[on]
+        if np.any(diag == 0):
+            raise LinAlgError("A is singular: zero entry on diagonal.")
+    b_host = _host(b) if isinstance(b, mx.array) else np.asanyarray(b)
+    if b_host.ndim not in (1, 2):
+        raise ValueError(f"b must have 1 or 2 dims but its shape is {b_host.shape}.")
+    if b_host.shape[0] != n:
+        raise ValueError("The size of the dimensions of A must be equal to the size of the "
+                         f"first dimension of b but the shape of A is {A.shape} and the "
+                         f"shape of b is {b_host.shape}.")
+    a_dt = vals.dtype
+    if not unit_diagonal:  # (SciPy first scales A by 1 / diagonal: integers become float64)
+        a_dt = np.true_divide(1, np.ones(1, dtype=a_dt)).dtype
+    result = np.promote_types(np.promote_types(a_dt, np.float32), b_host.dtype)
+    mdt = to_mx_dtype(result)  # complex128: TypeError (MLX has none)
+    other_side = (cols > rows) if lower else (cols < rows)
+    if np.any(other_side & (vals != 0)):
+        raise LinAlgError(f"A is not {'lower' if lower else 'upper'} triangular: it stores "
+                          "nonzero entries on the other side of the diagonal.")
+    npdt = MX_TO_NP[mdt]
+    if n == 0:
+        return mx.zeros(b_host.shape, dtype=mdt)
+    keep = ~other_side & (rows != cols)
+    B = b_host.astype(npdt)
+    B = B[:, None] if B.ndim == 1 else B
+    dinv = None if diag is None else (1 / diag.astype(npdt)).astype(npdt)
+    x = _ops.run_optional("triangular_solve", mdt, indptr, cols, vals.astype(npdt), dinv,
+                          np.ascontiguousarray(B), lower)
+    if x is None:  # no native kernel here: level-scheduled
+        solve = _TriangularSolve(n, rows[keep], cols[keep], vals[keep].astype(npdt),
+                                 None if diag is None else diag.astype(npdt), lower, mdt)
+        x = solve(mx.array(B, dtype=mdt))
+    return x.reshape(b_host.shape)
+
+
+def is_sptriangular(A):
+    """(lower, upper): whether the stored entries of sparse A lie on or below / on or
+    above the diagonal (structure only; a diagonal A gives (True, True))."""
+    if not (issparse(A) and A.format in ("csc", "csr", "coo", "dia", "dok", "lil")):
+        warnings.warn("is_sptriangular needs sparse and not BSR format. Converting to CSR.",
+                      SparseEfficiencyWarning, stacklevel=2)
+    offsets = _offsets(A)
+    if offsets is not None:
+        return bool(offsets.max() <= 0), bool(offsets.min() >= 0)
+    rows, cols = _structure(A)
+    return bool(np.all(cols <= rows)), bool(np.all(cols >= rows))
+
+
+def spbandwidth(A):
+    """(below, above): the largest distance of a stored entry of sparse A below and above
+    the diagonal (0 where there is none; structure only). As SciPy, a CSR/CSC/COO matrix
+    without entries raises NumPy's ValueError for an empty reduction (DOK gives (0, 0))."""
+    if not (issparse(A) and A.format in ("csc", "csr", "coo", "dia", "dok")):
+        warnings.warn("spbandwidth needs sparse format not LIL and BSR. Converting to CSR.",
+                      SparseEfficiencyWarning, stacklevel=2)
+    offsets = _offsets(A)
+    if offsets is not None:
+        return max(0, -int(offsets.min())), max(0, int(offsets.max()))
+    rows, cols = _structure(A)
+    gap = cols - rows
+    if issparse(A) and A.format == "dok":
+        gap = np.append(gap, 0)
+    return max(-int(np.min(gap)), 0), max(int(np.max(gap)), 0)
