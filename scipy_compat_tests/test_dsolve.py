@@ -211,3 +211,35 @@ def test_structure_queries(kind, fmt):
         else:
             assert oe is None and o == s and type(o[0]) is type(s[0]) or o == s, (name, o, s)
         assert ow == sw, (name, ow, sw)
+
+
+# ----------------------------------------------------------------------------------
+# matrix_power (scipy.sparse.linalg's matrix functions)
+# ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("kind", ["array", "matrix"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.complex64])
+def test_matrix_power(fmt, kind, dtype):
+    rng = np.random.default_rng([SEED, len(fmt), len(kind), np.dtype(dtype).num])
+    n = int(rng.integers(1, 12))
+    S = ssp.random_array((n, n), density=0.3, rng=rng, format=fmt,
+                         data_sampler=lambda size: rng.integers(-2, 3, size)).astype(dtype)
+    if kind == "matrix":
+        S = getattr(ssp, f"{fmt}_matrix")(S)
+    for p in (0, 1, 2, 3, 6, 7, np.int64(4)):
+        s, se, _ = run(sla.matrix_power, S, p)
+        o, oe, _ = run(mla.matrix_power, ours(S), p)
+        assert se is None and oe is None, (se, oe)
+        assert type(o).__name__ == type(s).__name__, (p, type(o), type(s))
+        assert o.dtype == s.dtype and o.shape == s.shape
+        np.testing.assert_allclose(np.asarray(o.toarray()), s.toarray(),
+                                   rtol=TOL.get(np.dtype(dtype).type, 1e-10))
+
+
+def test_matrix_power_errors():
+    S = ssp.random_array((3, 4), density=0.5, rng=np.random.default_rng(SEED))
+    Q = ssp.eye_array(3, format="csr")
+    for A, p in ((S, 2), (Q, -1), (Q, 2.5), (Q, 2.0), (Q, "2"), (Q, [2])):
+        s, se, _ = run(sla.matrix_power, A, p)
+        o, oe, _ = run(mla.matrix_power, ours(A), p)
+        assert se is not None and type(oe) is type(se) and str(oe) == str(se), (p, se, oe)
