@@ -20,6 +20,19 @@ namespace {
 
 using namespace mlx_sparse::bind;
 
+// diag_inv (None, or a vector of n values of info's type) as an array; an empty array
+// (a default py::array: not a null handle) for None.
+py::array optional_diag_inv(const py::object& diag_inv, const ms::ValueTypeInfo& info, size_t n,
+                            const std::string& who) {
+  py::array dinv;
+  if (diag_inv.is_none()) return dinv;
+  dinv = py::array::ensure(diag_inv);
+  if (!dinv) throw py::type_error(who + ": diag_inv must be an array or None");
+  check_values(dinv, info, "diag_inv", 1);
+  if (static_cast<size_t>(dinv.size()) != n) throw py::value_error(who + ": diag_inv must have length n");
+  return dinv;
+}
+
 py::tuple bind_cg(const py::array& indptr, const py::array& indices, const py::array& data, const py::array& b,
                   const py::array& x0, double atol, int64_t maxiter, const py::object& diag_inv,
                   const std::string& vtype) {
@@ -32,14 +45,8 @@ py::tuple bind_cg(const py::array& indptr, const py::array& indices, const py::a
   check_values(x0, info, "x0", 1);
   if (static_cast<size_t>(b.size()) != n || static_cast<size_t>(x0.size()) != n)
     throw py::value_error("cg: b and x0 must have length n = " + std::to_string(n));
-  py::array dinv;  // (a default py::array is an empty array, not a null handle)
   const bool jacobi = !diag_inv.is_none();
-  if (jacobi) {
-    dinv = py::array::ensure(diag_inv);
-    if (!dinv) throw py::type_error("cg: diag_inv must be an array or None");
-    check_values(dinv, info, "diag_inv", 1);
-    if (static_cast<size_t>(dinv.size()) != n) throw py::value_error("cg: diag_inv must have length n");
-  }
+  const py::array dinv = optional_diag_inv(diag_inv, info, n, "cg");
   const size_t iters = nonnegative(maxiter, "maxiter");
   const int threads = ms::num_threads();
   return ms::dispatch_index(args.itype, [&](auto itag) {
@@ -77,14 +84,8 @@ py::array bind_triangular_solve(const py::array& indptr, const py::array& indice
   if (static_cast<size_t>(b.shape(0)) != n)
     throw py::value_error("triangular_solve: b must have n = " + std::to_string(n) + " rows");
   const size_t k = static_cast<size_t>(b.shape(1));
-  py::array dinv;
   const bool scaled = !diag_inv.is_none();
-  if (scaled) {
-    dinv = py::array::ensure(diag_inv);
-    if (!dinv) throw py::type_error("triangular_solve: diag_inv must be an array or None");
-    check_values(dinv, info, "diag_inv", 1);
-    if (static_cast<size_t>(dinv.size()) != n) throw py::value_error("triangular_solve: diag_inv must have length n");
-  }
+  const py::array dinv = optional_diag_inv(diag_inv, info, n, "triangular_solve");
   const int threads = ms::num_threads();
   return ms::dispatch_index(args.itype, [&](auto itag) {
     using I = typename std::decay_t<decltype(itag)>::type;
