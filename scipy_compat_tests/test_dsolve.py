@@ -243,3 +243,40 @@ def test_matrix_power_errors():
         s, se, _ = run(sla.matrix_power, A, p)
         o, oe, _ = run(mla.matrix_power, ours(A), p)
         assert se is not None and type(oe) is type(se) and str(oe) == str(se), (p, se, oe)
+
+
+# ----------------------------------------------------------------------------------
+# LaplacianNd
+# ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("grid", [(1,), (6,), (2, 2), (3, 4), (4, 3), (2, 3, 4), (1, 5), (5, 1)])
+@pytest.mark.parametrize("bc", ["neumann", "dirichlet", "periodic"])
+def test_laplacian_nd(grid, bc):
+    rng = np.random.default_rng([SEED, len(grid), len(bc)])
+    for dtype in (np.int8, np.float32, np.float64):
+        S = sla.LaplacianNd(grid, boundary_conditions=bc, dtype=dtype)
+        O = mla.LaplacianNd(grid, boundary_conditions=bc, dtype=dtype)
+        assert O.shape == S.shape and O.dtype == S.dtype
+        dense = np.asarray(O.toarray())
+        assert dense.dtype == S.toarray().dtype
+        np.testing.assert_array_equal(dense, S.toarray())
+        sp_s, sp_o = S.tosparse(), O.tosparse()
+        assert sp_o.format == sp_s.format and sp_o.dtype == sp_s.dtype, (sp_o.format, sp_s.format)
+        np.testing.assert_array_equal(np.asarray(sp_o.toarray()), sp_s.toarray())
+        n = S.shape[0]
+        for x in (rng.standard_normal(n), rng.standard_normal((n, 3)),
+                  rng.integers(-5, 6, n).astype(np.int8)):
+            want = S @ x
+            got = np.asarray(O @ x)
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    for m in (None, 1, 2, 5, 100):
+        np.testing.assert_allclose(np.asarray(O.eigenvalues(m)), S.eigenvalues(m),
+                                   rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(np.asarray(O.eigenvectors(m)), S.eigenvectors(m),
+                                   rtol=1e-12, atol=1e-13)
+
+
+def test_laplacian_nd_errors():
+    s, se, _ = run(sla.LaplacianNd, (3, 3), boundary_conditions="robin")
+    o, oe, _ = run(mla.LaplacianNd, (3, 3), boundary_conditions="robin")
+    assert type(oe) is type(se) is ValueError and str(oe) == str(se)

@@ -4,13 +4,14 @@ from ._interface import LinearOperator, aslinearoperator
 from ._norm import norm
 from ._dsolve import is_sptriangular, spbandwidth, spsolve_triangular
 from ._matfuncs import matrix_power
+from ._special_sparse_arrays import LaplacianNd
 from . import preconditioners
 from ._isolve import *  # noqa: F401,F403  (cg, bicg, ..., and part B's solvers)
 from ._isolve import __all__ as _isolve_all
 from ._isolve.utils import get_check_every, set_check_every
 
 __all__ = ["LinearOperator", "aslinearoperator", "norm", "spsolve_triangular",
-           "is_sptriangular", "spbandwidth", "matrix_power", *_isolve_all,
+           "is_sptriangular", "spbandwidth", "matrix_power", "LaplacianNd", *_isolve_all,
            "get_check_every", "set_check_every"]
 
 
@@ -26,7 +27,7 @@ _NOT_YET = {
     "eigen/singular value solvers": ("eigs", "eigsh", "lobpcg", "svds", "ArpackError",
                                      "ArpackNoConvergence"),
     "matrix functions": ("expm", "expm_multiply", "inv", "onenormest",
-                         "funm_multiply_krylov", "LaplacianNd"),
+                         "funm_multiply_krylov"),
     "SciPy's deprecated submodules": ("dsolve", "eigen", "interface", "isolve",
                                       "matfuncs"),
 }
