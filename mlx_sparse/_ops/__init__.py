@@ -25,9 +25,9 @@ _MLX_MODULE = {
 }
 # Optional kernels: cg's whole loop, gmres's Gram-Schmidt step and basis combination
 # (sparse/linalg/_isolve), the sequential triangular solve (sparse/linalg/_dsolve),
-# stacking compressed blocks along the minor axis
-# (sparse/_construct), gathering major slices and cell values (sparse/_index); callers ask for them
-# with optional_kernel.
+# stacking compressed blocks along the minor axis (sparse/_construct), gathering major
+# slices, minor coordinates and cell values (sparse/_index); callers run them with
+# run_optional.
 OPTIONAL_OPS = ("compressed_cg", "gram_schmidt", "combine_rows", "stack_minor", "take_major",
                 "take_minor", "sample_values", "triangular_solve")
 OPS = tuple(_MLX_MODULE) + OPTIONAL_OPS

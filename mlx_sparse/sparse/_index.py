@@ -35,7 +35,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _ops
-from .._ops.mlx_impl import _count_dtype, _scatter_sum
+from .._ops.mlx_impl import _count_dtype, _exclusive_cumsum, _scatter_sum
 from .._dtypes import MX_TO_NP, NP_TO_MX
 from .._storage import COO, CSR
 from ._base import SparseEfficiencyWarning, issparse
@@ -216,14 +216,6 @@ def _is_int(idx):
 # ==================================================================================
 # device helpers (MLX ops)
 # ==================================================================================
-def _excl_cumsum(counts, dtype=mx.int64):
-    """[0, c0, c0+c1, ...] (length len(counts) + 1)."""
-    head = mx.zeros((1,), dtype=dtype)
-    if counts.size == 0:
-        return head
-    return mx.concatenate([head, mx.cumsum(counts.astype(dtype))])
-
-
 def _expand(counts, total=None, base=None, rank=True):
     """Enumerate ``counts[k]`` output slots per item k.
 
@@ -234,7 +226,7 @@ def _expand(counts, total=None, base=None, rank=True):
     the caller knows it. ``rank=False`` skips the ranks (None) where every count
     is 0 or 1.
     """
-    offs = _excl_cumsum(counts)
+    offs = _exclusive_cumsum(counts, mx.int64)
     if total is None:
         total = int(offs[-1].item())  # HOST SYNC: the output size
     if total == 0:
@@ -947,7 +939,7 @@ def _merge_insert(s, nm, nn, nv, rank, sorted_in):
     data = _scatter_set(mx.zeros((total,), dtype=s.data.dtype), dest,
                         mx.concatenate([s.data, nv.astype(s.data.dtype)]))
     per_major = _scatter_sum(s.n_major, nm, ones)
-    indptr = (s.indptr.astype(mx.int64) + _excl_cumsum(per_major)).astype(idx)
+    indptr = (s.indptr.astype(mx.int64) + _exclusive_cumsum(per_major, mx.int64)).astype(idx)
     return s.with_(indptr=indptr, indices=indices, data=data,
                    sorted_indices=sorted_in, canonical=s.canonical)
 
@@ -1235,7 +1227,7 @@ def resize(A, *shape):
     if new_minor < s.n_minor and indices.size:
         keep = indices < new_minor
         if not bool(mx.all(keep).item()):  # HOST SYNC
-            kept_before = _excl_cumsum(keep)
+            kept_before = _exclusive_cumsum(keep, mx.int64)
             pos = _where(keep)
             indptr = kept_before[indptr].astype(indptr.dtype)
             indices, data = indices[pos], data[pos]

@@ -13,6 +13,7 @@ import importlib
 import mlx.core as mx
 import numpy as np
 
+from .._ops.mlx_impl import _exclusive_cumsum as exclusive_cumsum  # noqa: F401 (shared)
 from ._sputils import get_index_dtype, mx_index_dtype
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -66,14 +67,6 @@ def index_dtype_for(maxval, arrays=()):
 
 
 # ---- prefix sums and compaction ------------------------------------------------
-def exclusive_cumsum(counts, dtype):
-    """[0, c0, c0+c1, ...] (length len(counts) + 1) in dtype."""
-    head = mx.zeros((1,), dtype)
-    if counts.size == 0:
-        return head
-    return mx.concatenate([head, mx.cumsum(counts.astype(dtype))])
-
-
 def positions_of(mask):
     """Indices (int32/int64) of the True entries of a 1-D bool array, in order.
     One host sync for the count."""

@@ -271,8 +271,7 @@ class _TriangularSolve:
     def __call__(self, r):
         """y with T y = r, for r of shape (n,) or (n, k)."""
         r = r.astype(self.dtype)
-        dev = device_for(self.dtype)
-        if (dev if isinstance(dev, mx.DeviceType) else dev.type) == mx.DeviceType.cpu:
+        if device_for(self.dtype).type == mx.DeviceType.cpu:
             # On the CPU the arrays are host memory: the same level loop in NumPy on
             # zero-copy views costs microseconds per level where MLX ops cost more.
             return self._apply_host(r)
