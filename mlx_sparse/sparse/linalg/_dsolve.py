@@ -1,11 +1,11 @@
 """SciPy's sparse triangular solve and the triangular-structure queries of
 scipy.sparse.linalg (spsolve_triangular, is_sptriangular, spbandwidth).
 
-The solve runs where its values compute (the device policy of mlx_sparse._dtypes): on
-the CPU by substitution, row by row, in C++ (the optional kernel "triangular_solve":
-one pass over the matrix); elsewhere, or without the extension, level-scheduled (the
-preconditioners' _TriangularSolve: the rows of one level at once, compiled MLX ops on a
-GPU), which is slow for chain-like matrices (about one step per row).
+The solve is the preconditioners' _TriangularSolve, where its values compute (the
+device policy of mlx_sparse._dtypes): on the CPU by substitution, row by row, in C++
+(the optional kernel "triangular_solve": one pass over the matrix); elsewhere, or
+without the extension, level-scheduled (the rows of one level at once, compiled MLX ops
+on a GPU), which is slow for chain-like matrices (about one step per row).
 """
 import warnings
 
@@ -13,7 +13,6 @@ import mlx.core as mx
 import numpy as np
 from numpy.linalg import LinAlgError
 
-from ... import _ops
 from ..._dtypes import MX_TO_NP, to_mx_dtype
 from .._base import SparseEfficiencyWarning, _ours, issparse
 from .preconditioners import _TriangularSolve
@@ -88,17 +87,9 @@ def spsolve_triangular(A, b, lower=True, overwrite_A=False, overwrite_b=False,
     npdt = MX_TO_NP[mdt]
     if n == 0:
         return mx.zeros(b_host.shape, dtype=mdt)
-    keep = ~other_side & (rows != cols)
-    B = b_host.astype(npdt)
-    B = B[:, None] if B.ndim == 1 else B
-    dinv = None if diag is None else (1 / diag.astype(npdt)).astype(npdt)
-    x = _ops.run_optional("triangular_solve", mdt, indptr, cols, vals.astype(npdt), dinv,
-                          np.ascontiguousarray(B), lower)
-    if x is None:  # no native kernel here: level-scheduled
-        solve = _TriangularSolve(n, rows[keep], cols[keep], vals[keep].astype(npdt),
-                                 None if diag is None else diag.astype(npdt), lower, mdt)
-        x = solve(mx.array(B, dtype=mdt))
-    return x.reshape(b_host.shape)
+    solve = _TriangularSolve(n, rows, cols, vals.astype(npdt, copy=False),
+                             None if diag is None else diag.astype(npdt), lower, mdt)
+    return solve(mx.array(b_host, dtype=mdt))
 
 
 def is_sptriangular(A):

@@ -24,14 +24,15 @@ approximate A^-1, passed as ``M=`` to cg, bicg, bicgstab, cgs, gmres, minres, ..
 How they run: the factorisations are computed once on the host with NumPy,
 vectorised over the levels of the lower dependency graph (rows of one level are
 independent), about 1-2 s for a 2-D Poisson matrix with 90 000 rows. The
-triangular solves are scheduled by the same kind of levels: a level's rows are
-solved together (a gather, a multiply-sum over a padded rows x width block, a slice
-write). On the CPU this level loop runs in NumPy on the MLX arrays' host memory
-(microseconds per level: ~25 ms per application at 90 000 rows); on a GPU it is one
-compiled MLX graph per input shape. A 2-D 5-point matrix on a k x k grid has 2k
-levels, a 3-D one 3k; matrices whose dependency chains are as long as the matrix
-(banded/tridiagonal: ~n levels) factor and apply slowly (seconds at n = 10^5), and
-``jacobi`` suits them better until a native sequential triangular solve exists.
+triangular solves run by substitution, row by row, in C++ on the CPU (the optional
+kernel triangular_solve, with the extension); elsewhere they are scheduled by the
+same kind of levels: a level's rows are solved together (a gather, a multiply-sum
+over a padded rows x width block, a slice write) — a NumPy loop on the CPU without
+the extension, one compiled MLX graph per input shape on a GPU. A 2-D 5-point matrix
+on a k x k grid has 2k levels, a 3-D one 3k; matrices whose dependency chains are as
+long as the matrix (banded/tridiagonal: ~n levels) factor slowly (seconds at
+n = 10^5), and apply slowly where the solves are level-scheduled: ``jacobi`` suits
+them better there.
 The factors are stored in the matrix dtype (float32 / float64 / complex64; integer
 matrices are factored in float64); vectors stay on the solver's device (float64 on
 the CPU).
@@ -41,6 +42,7 @@ import numpy as np
 
 from .._base import issparse, _ours
 from ..._dtypes import MX_TO_NP, device_for, to_mx_dtype
+from ..._ops import optional_kernel
 from ._interface import LinearOperator, _as_mx
 
 __all__ = ["jacobi", "ilu0", "ic0", "JacobiPreconditioner", "ILU0Preconditioner",
@@ -202,31 +204,48 @@ def _split(n, indptr, indices, vals, diag):
 
 
 class _TriangularSolve:
-    """Level-scheduled sparse triangular solve T y = r (NumPy level loop on the CPU,
-    compiled MLX ops elsewhere).
+    """Sparse triangular solve T y = r: by substitution, row by row, where the dispatch
+    table has the kernel (triangular_solve: C++ on the CPU); else level-scheduled
+    (NumPy level loop on the CPU, compiled MLX ops elsewhere), its levels planned on
+    first use.
 
-    T is given by its off-diagonal entries (row, col, val) and its diagonal (None
-    for unit diagonal); lower=True means col < row for every entry."""
+    T is given by entries (row, col, val) and its diagonal (None for unit diagonal):
+    its entries left of the diagonal (lower=True), else right of it; entries on the
+    diagonal or the other side are not read."""
+
+    _NATIVE = (mx.float32, mx.float64, mx.complex64)  # the kernel's value types
 
     def __init__(self, n, rows, cols, vals, diag, lower, mx_dtype):
-        order = np.argsort(rows, kind="stable")
-        rows, cols, vals = rows[order], cols[order], vals[order]
-        # level of each row: 1 + max level of its dependencies
+        self._npdt = MX_TO_NP[mx_dtype]
+        if rows.size and np.any(rows[1:] < rows[:-1]):  # (callers with CSR order skip it)
+            order = np.argsort(rows, kind="stable")
+            rows, cols, vals = rows[order], cols[order], vals[order]
+        self._rows = rows.astype(np.int64, copy=False)
+        self._cols = cols.astype(np.int64, copy=False)
+        self._vals = vals.astype(self._npdt, copy=False)
+        self._ptr = np.concatenate([[0], np.cumsum(np.bincount(self._rows, minlength=n))])
+        self.n, self.lower, self.dtype = n, lower, mx_dtype
+        self._dinv = None if diag is None else (1.0 / diag).astype(self._npdt)
+        self._host_levels = None  # the level plan, made on first use
+        self._compiled = None  # the MLX-ops version, built on first use off the CPU
+
+    def _plan(self):
+        """The level schedule: rows grouped by level (1 + the largest level among their
+        dependencies), each level's entries padded to its widest row."""
+        n, rows, cols, vals = self.n, self._rows, self._cols, self._vals
+        strict = cols < rows if self.lower else cols > rows
+        if not strict.all():
+            rows, cols, vals = rows[strict], cols[strict], vals[strict]
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
         level = _levels(n, rows, cols)
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        np.add.at(ptr, rows + 1, 1)
-        ptr = np.cumsum(ptr)
         nlev = int(level.max()) + 1 if n else 0
         perm = np.argsort(level, kind="stable")        # new position -> old row
         inv = np.empty(n, dtype=np.int64)
         inv[perm] = np.arange(n)                        # old row -> new position
         bounds = np.searchsorted(level[perm], np.arange(nlev + 1))
         counts = np.diff(ptr)
-        self.n = n
-        npdt = MX_TO_NP[mx_dtype]
-        dinv = None
-        if diag is not None:
-            dinv = (1.0 / diag[perm]).astype(npdt)
+        npdt = self._npdt
+        dinv = None if self._dinv is None else self._dinv[perm]
         # every row's entries padded to the widest row, rows in level order;
         # (width, n) so that one slot of one level is a contiguous slice
         wmax = int(counts.max()) if counts.size else 0
@@ -248,9 +267,7 @@ class _TriangularSolve:
                               [VT[t, s:e] for t in range(width)])
             self._host_levels.append((s, e, host_entry,
                                       dinv[s:e] if dinv is not None else None))
-        self._perm_np, self._inv_np, self._npdt = perm, inv, npdt
-        self.dtype = mx_dtype
-        self._compiled = None  # the MLX-ops version, built on first use off the CPU
+        self._perm_np, self._inv_np = perm, inv
 
     def _build_device(self):
         """MLX arrays of every level and the compiled level loop (GPU path)."""
@@ -271,7 +288,15 @@ class _TriangularSolve:
     def __call__(self, r):
         """y with T y = r, for r of shape (n,) or (n, k)."""
         r = r.astype(self.dtype)
-        if device_for(self.dtype).type == mx.DeviceType.cpu:
+        dev = device_for(self.dtype)
+        kernel = optional_kernel("triangular_solve", dev)
+        if kernel is not None and self.dtype in self._NATIVE and self.n:
+            R = np.ascontiguousarray(np.asarray(r).reshape(self.n, -1), dtype=self._npdt)
+            return kernel(self._ptr, self._cols, self._vals, self._dinv, R,
+                          self.lower).reshape(r.shape)
+        if self._host_levels is None:
+            self._plan()
+        if dev.type == mx.DeviceType.cpu:
             # On the CPU the arrays are host memory: the same level loop in NumPy on
             # zero-copy views costs microseconds per level where MLX ops cost more.
             return self._apply_host(r)
