@@ -3,7 +3,7 @@ triangular matrices: every format SciPy takes (CSR/CSC, and with its warning COO
 DOK, LIL, BSR and dense), lower / upper, unit diagonal, duplicates, explicit zeros,
 unsorted indices, empty rows, 0x0 and 1x1, value dtypes, 1-D / 2-D / list right-hand
 sides; SciPy's errors (type and message) in SciPy's order. The solve is checked both
-through the C++ kernel and through the level-scheduled path (the GPU's)."""
+through the dispatch table's kernel and through the level-scheduled path."""
 import os
 import warnings
 
@@ -108,11 +108,13 @@ def check_solve(A_sp, b, **kw):
     return got
 
 
-@pytest.fixture(params=["native", "levels"])
+@pytest.fixture(params=["kernel", "levels"])
 def path(request, monkeypatch):
-    """The C++ substitution, or (as on a GPU) the level-scheduled solve."""
+    """The dispatch table's kernel (C++ substitution on the CPU, the sync-free kernel on
+    CUDA), or the level-scheduled solve (Metal's, and the CPU's without the extension)."""
     if request.param == "levels":
-        monkeypatch.setitem(_ops.DISPATCH["triangular_solve"], "cpu", _ops.NOT_AVAILABLE)
+        for dev in ("cpu", "gpu"):
+            monkeypatch.setitem(_ops.DISPATCH["triangular_solve"], dev, _ops.NOT_AVAILABLE)
     elif _ops.DISPATCH["triangular_solve"]["cpu"][1] is None:
         pytest.skip("the native extension is not built")
     return request.param

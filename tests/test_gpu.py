@@ -75,7 +75,7 @@ def test_bodies_use_only_prelude_names(body):
     assert not found, f"{body}.inc uses raw GPU API names {sorted(set(found))}"
 
 
-@pytest.mark.parametrize("body", kernels.bodies())
+@pytest.mark.parametrize("body", kernels.bodies("metal"))
 def test_one_body_text_for_both_apis(body):
     cuda, metal = kernels.load("cuda", body), kernels.load("metal", body)
     body_text = open(os.path.dirname(kernels.__file__) + f"/bodies/{body}.inc").read()
@@ -88,10 +88,19 @@ def test_one_body_text_for_both_apis(body):
     assert cuda.name != metal.name  # the name holds a digest of the text
 
 
-@pytest.mark.parametrize("body", kernels.bodies())
+@pytest.mark.parametrize("body", kernels.bodies("metal"))
 def test_metal_kernels_build_from_the_same_body(body):
     # mx.fast.metal_kernel builds its kernel object on any platform (it runs on Metal only).
     assert callable(gpu_impl.build(body, "metal"))
+
+
+def test_api_limited_bodies():
+    # the sync-free triangular solve relies on CUDA's in-order block start (DESIGN.md)
+    only_cuda = sorted(set(kernels.bodies("cuda")) - set(kernels.bodies("metal")))
+    assert only_cuda == ["trisolve_rows"]
+    assert set(kernels.bodies()) == set(kernels.bodies("cuda"))
+    with pytest.raises(ValueError, match="cuda"):
+        kernels.load("metal", "trisolve_rows")
 
 
 # ======================================================================================
@@ -669,6 +678,76 @@ def test_bucket_sorts(kind, idx, rng, on_gpu):
                 np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=op)
 
 
+def _triangular(kind, n, lower, dtype, rng):
+    """(indptr, indices, data) of a CSR matrix read as triangular, and (strict, diagonal):
+    the side the solve reads as a SciPy matrix, and a diagonal that dominates it (|row
+    sum| < 1/2 of the diagonal). "random" adds duplicates, unsorted indices and entries
+    on the diagonal and on the other side, which the solve skips."""
+    if kind == "poisson":                      # a 2-D 5-point pattern: 2k levels
+        k = int(round(n ** 0.5))
+        n, r = k * k, np.arange(k * k)
+        rows = np.concatenate([r[r % k != 0], r[r >= k]])
+        cols = np.concatenate([r[r % k != 0] - 1, r[r >= k] - k])
+    elif kind == "chain":                      # bidiagonal: n levels, waits across blocks
+        rows = np.arange(1, n)
+        cols = rows - 1
+    elif kind == "random":
+        rows, cols = rng.integers(0, n, (2, 8 * n))
+        rows, cols = rows[cols < rows], cols[cols < rows]
+    else:                                      # long_rows: 3 rows reading n // 3 rows each
+        rows = np.repeat(rng.choice(np.arange(n // 2, n), 3, replace=False), n // 3)
+        cols = np.concatenate([rng.choice(n // 2, n // 3, replace=False) for _ in range(3)])
+    if not lower:
+        rows, cols = n - 1 - rows, n - 1 - cols
+    m = rows.size
+    vals = rng.uniform(-1, 1, m) + (1j * rng.uniform(-1, 1, m) if dtype.kind == "c" else 0)
+    strict = ssp.csr_array((vals, (rows, cols)), shape=(n, n))
+    if kind == "random":
+        skipped = rng.integers(0, n, (2, n))
+        rows = np.concatenate([rows, skipped[0], np.arange(n)])
+        cols = np.concatenate([cols, n - 1 - skipped[1] if lower else skipped[1], np.arange(n)])
+        vals = np.concatenate([vals, np.full(2 * n, 7.0)])
+        keep = (cols >= rows) if lower else (cols <= rows)
+        keep[:m] = True
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        dup = rng.choice(m, m // 4, replace=False)  # split some entries in two halves
+        vals[dup] /= 2
+        rows, cols, vals = (np.concatenate([x, x[dup]]) for x in (rows, cols, vals))
+        shuffle = rng.permutation(rows.size)
+        rows, cols, vals = rows[shuffle], cols[shuffle], vals[shuffle]
+    order = np.argsort(rows, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    diag = 1.0 + 2 * np.abs(strict).sum(axis=1) * rng.uniform(1, 2, n)
+    return (indptr, cols[order], vals[order].astype(dtype)), (strict, diag)
+
+
+@needs_gpu
+@pytest.mark.skipif(gpu_impl.API != "cuda", reason="the sync-free solve is CUDA only")
+@pytest.mark.parametrize("kind,n", [("poisson", 2500), ("chain", 20000), ("random", 3000),
+                                    ("long_rows", 900), ("chain", 1), ("random", 2)])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("val,idx", [("float32", "int32"), ("complex64", "int64")])
+def test_triangular_solve(kind, n, lower, val, idx, rng, on_gpu):
+    """trisolve_rows against SciPy's solve of the side it reads plus the diagonal (in
+    double precision); 1 right-hand side with the diagonal, 3 with a unit one."""
+    dtype = np.dtype(val)
+    (ptr, ind, dat), (strict, diag) = _triangular(kind, n, lower, dtype, rng)
+    n = ptr.size - 1
+    idt = {"int32": mx.int32, "int64": mx.int64}[idx]
+    csr = [mx.array(ptr).astype(idt), mx.array(ind).astype(idt), mx.array(dat)]
+    wide = np.complex128 if dtype.kind == "c" else np.float64
+    for k, unit in ((1, False), (3, True)):
+        B = rng.standard_normal((n, k)) + (1j * rng.standard_normal((n, k)) if dtype.kind == "c"
+                                           else 0)
+        T = strict + (ssp.eye_array(n) if unit else ssp.diags_array(diag))
+        want = ssp.linalg.spsolve_triangular(T.tocsr().astype(wide), B.astype(wide), lower=lower)
+        dinv = None if unit else mx.array((1.0 / diag).astype(dtype))
+        got = gpu_impl.triangular_solve(*csr, dinv, mx.array(B.astype(dtype)), lower)
+        assert got.dtype == csr[2].dtype and got.shape == (n, k)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-4 * max(
+            1.0, np.abs(want).max(initial=0)), err_msg=f"{kind} lower={lower} k={k}")
+
+
 # ======================================================================================
 # dispatch: the public API reaches the kernels
 # ======================================================================================
@@ -680,7 +759,7 @@ _KERNEL_OPS = ("compressed_matvec", "compressed_matvec_t", "compressed_matmat",
 
 @needs_gpu
 def test_dispatch_table_names_the_kernels():
-    for op in _KERNEL_OPS:
+    for op in _KERNEL_OPS + (("triangular_solve",) if gpu_impl.API == "cuda" else ()):
         name, fn = _ops.DISPATCH[op]["gpu"]
         assert name == f"{gpu_impl.API} kernel" and fn is gpu_impl.KERNELS[op]
 

@@ -82,7 +82,8 @@ VALUE_TYPES = {v: (c, _K.CUDA_TYPES[_ACC_NAME.get(v, v)]) for v, c in _K.CUDA_TY
 INDEX_TYPES = ("int32_t", "int64_t")
 INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8),
                "CHUNK": (512,), "HAS_X": (0, 1), "CAP": (1 << 28,), "TILE": (2048, 256),
-               "BLOCK": (256,), "V": (8, 1), "MAXK": (8, 32), "FILL": (0, 1), "OP": (0, 4, 9, 1, 3, 5), "HAS_MINOR": (0, 1)}
+               "BLOCK": (256,), "V": (8, 1), "MAXK": (8, 32), "FILL": (0, 1), "OP": (0, 4, 9, 1, 3, 5), "HAS_MINOR": (0, 1),
+               "LOWER": (1, 0), "HAS_DIAG": (1, 0)}
 TYPE_TEMPLATES = ("T", "I", "A", "O")  # O: binop_rows' result type, T's or bool (OP >= 5)
 COMPLEX_OPS = 3  # binop_rows runs complex values through OP < 3 only (gpu_impl)
 
@@ -157,13 +158,13 @@ def standalone_unit():
     for mx.fast.precompiled_cuda_kernel (MLX_SPARSE_CUDA_PRECOMPILED=1), for float32 /
     int32 and complex64 / int64, in one file (header once)."""
     parts, n = [], 0
-    for body in bodies():
+    for body in bodies("cuda"):
         src = load("cuda", body)
         ints = {t: INT_CHOICES[t][0] for t in src.templates if t not in TYPE_TEMPLATES}
         for t, i, a in (("float32", "int32", "float32"), ("complex64", "int64", "complex64")):
             names = {"T": t, "I": i, "A": a, **ints}
             names["O"] = "bool" if names.get("OP", 0) >= 5 else t
-            ndims = {name: 2 if name in ("X", "dense") else 1 for name in _K.shaped_inputs(src)}
+            ndims = {name: 2 if name in ("X", "B", "dense") else 1 for name in _K.shaped_inputs(src)}
             _, text = _K.standalone(src, {k: names[k] for k in src.templates}, ndims)
             prefix = _K.STANDALONE_HEADER + src.header
             assert text.startswith(prefix)
@@ -200,7 +201,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mlxs_cuda_"))
     work.mkdir(parents=True, exist_ok=True)
-    groups = [[b] for b in bodies()] if args.full else [bodies()]
+    groups = [[b] for b in bodies("cuda")] if args.full else [bodies("cuda")]
     jobs = []
     for names in groups:
         text, n = translation_unit(names)

@@ -24,7 +24,8 @@ _MLX_MODULE = {
         "compressed_reduce_major", "compressed_reduce_minor")},
 }
 # Optional kernels: cg's whole loop, gmres's Gram-Schmidt step and basis combination
-# (sparse/linalg/_isolve), the sequential triangular solve (sparse/linalg/_dsolve),
+# (sparse/linalg/_isolve), the triangular solve (sparse/linalg/preconditioners: C++
+# substitution on the CPU, the sync-free CUDA kernel on an NVIDIA GPU),
 # stacking compressed blocks along the minor axis (sparse/_construct), gathering major
 # slices, minor coordinates and cell values (sparse/_index); callers run them with
 # run_optional.
@@ -43,10 +44,10 @@ def _cpu_entry(op):
 
 
 def _gpu_entry(op):
-    if op in OPTIONAL_OPS:
-        return NOT_AVAILABLE
     if gpu_impl.has(op):
         return (f"{gpu_impl.API} kernel", gpu_impl.KERNELS[op])
+    if op in OPTIONAL_OPS:
+        return NOT_AVAILABLE
     return ("mlx ops", getattr(_MLX_MODULE[op], op))
 
 

@@ -775,6 +775,18 @@ def sort_indices(indptr, indices, data, n_minor=None):
     return indices[perm], data[perm]
 
 
+def triangular_solve(indptr, indices, data, diag_inv, b, lower):
+    """As ``native_impl.triangular_solve``, on the GPU: ``trisolve_rows``, a warp per
+    row that waits for the rows it reads (sync-free: one launch, where a
+    level-scheduled solve pays per level). CUDA only (see the body)."""
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    dt, n = data.dtype, indptr.shape[0] - 1
+    dinv = diag_inv if diag_inv is not None else mx.ones((1,), dtype=dt)
+    return _launch("trisolve_rows", [indptr, indices, data, dinv, b], (n * 32, 1),
+                   [b.shape, (n,)], [dt, idt], init=0, T=dt, I=idt, A=_acc(dt),
+                   LOWER=int(bool(lower)), HAS_DIAG=int(diag_inv is not None))[0]
+
+
 KERNELS.update(
     compressed_transpose=compressed_transpose,
     coo_to_compressed=coo_to_compressed,
@@ -789,3 +801,5 @@ KERNELS.update(
     compressed_matmat_t=compressed_matmat_t,
     compressed_reduce_major=compressed_reduce_major,
 )
+if API == "cuda":  # an optional op (_ops.OPTIONAL_OPS): on Metal its callers' MLX ops run
+    KERNELS["triangular_solve"] = triangular_solve

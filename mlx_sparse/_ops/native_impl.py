@@ -233,9 +233,11 @@ def combine_rows(basis, y):
 
 
 def triangular_solve(indptr, indices, data, diag_inv, b, lower):
-    """x (an mx.array) with T x = b by substitution, row by row: T the square CSR matrix
-    (NumPy buffers) read as triangular (lower: its entries left of the diagonal, else
-    right of it) with diagonal 1 / diag_inv (None: 1). b: NumPy (n, k) of data's dtype
+    """X (an mx.array) with T X = b by substitution, row by row: T the square CSR matrix
+    (MLX arrays) read as triangular (lower: its entries left of the diagonal, else
+    right of it) with diagonal 1 / diag_inv (None: 1). b: (n, k) of data's dtype
     (float32, float64, complex64)."""
-    x = _native.triangular_solve(indptr, indices, data, diag_inv, b, bool(lower), b.dtype.name)
+    x = _native.triangular_solve(_np(indptr), _np(indices), _np(data),
+                                 None if diag_inv is None else _np(diag_inv), _np(b),
+                                 bool(lower), dtype_name(data.dtype))
     return _mx(x, False)

@@ -9,8 +9,11 @@ names (``GID``, ``GSIZE``, ``LANE``, ``WARP``, ``GROUP_SUM``, ``WARP_COUNT``,
     // outputs: y:T
     // atomic_outputs: true        (optional; Metal then gets device atomic<A>* outputs)
     // templates: T I A LANES      (template arguments the caller passes, in order)
+    // apis: cuda                  (optional; default: both APIs)
 
-Element types name template arguments: T values, I indices, A accumulators.
+Element types name template arguments: T values, I indices, A accumulators. A body
+limited to one API is one that relies on what only that API guarantees (the
+sync-free triangular solve: blocks that wait on earlier blocks; DESIGN.md).
 
 ``prelude_cuda.h`` and ``prelude_metal.h`` define those names. Each has two parts
 split at the ``// @@ source`` line: the first is file scope and goes into the
@@ -55,9 +58,14 @@ class KernelSource:
         return f"mlxs_{self.body}_{digest}"
 
 
-def bodies():
-    """Names of all kernel bodies."""
-    return sorted(p.stem for p in (_DIR / "bodies").glob("*.inc") if p.stem != "common")
+def bodies(api=None):
+    """Names of all kernel bodies, or of those that run on ``api``."""
+    names = sorted(p.stem for p in (_DIR / "bodies").glob("*.inc") if p.stem != "common")
+    return [b for b in names if api is None or api in _apis(b)]
+
+
+def _apis(body):
+    return tuple(_declared((_DIR / "bodies" / f"{body}.inc").read_text(), "apis")) or APIS
 
 
 def _read(name):
@@ -92,6 +100,8 @@ def load(api, body):
     if not path.is_file():
         raise ValueError(f"no kernel body {body!r} (have {bodies()})")
     text = path.read_text()
+    if api in APIS and api not in _apis(body):
+        raise ValueError(f"kernel body {body!r} is for {_apis(body)} only, not {api!r}")
     head, tail = _prelude(api)
     args = {key: [a.partition(":") for a in _declared(text, key)] for key in ("inputs", "outputs")}
     if not args["inputs"] or not args["outputs"] or any(

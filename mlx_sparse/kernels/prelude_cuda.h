@@ -101,6 +101,37 @@ DEVICE_FN long mlxs_atomic_fetch_add(long* p, long v) {
 #define ATOMIC_FETCH_ADD(arr, i, v) mlxs_atomic_fetch_add(&(arr)[i], (v))
 #define ATOMIC_STORE(arr, i, v) ((arr)[i] = (v))
 
+// Waits between threadgroups (sync-free solves; CUDA only). A value another block
+// wrote is read from L2 (LOAD_FRESH: L1 is not coherent); FLAG_SET fences the writes
+// before it, a reader fences (FENCE) after FLAG_WAIT before it reads.
+template <int S> struct mlxs_bits;
+template <> struct mlxs_bits<1> { typedef unsigned char type; };
+template <> struct mlxs_bits<2> { typedef unsigned short type; };
+template <> struct mlxs_bits<4> { typedef unsigned int type; };
+template <> struct mlxs_bits<8> { typedef unsigned long long type; };
+template <typename V>
+DEVICE_FN V mlxs_load_fresh(const V* p) {
+  typedef typename mlxs_bits<sizeof(V)>::type U;
+  const U u = __ldcg(reinterpret_cast<const U*>(p));
+  V v;
+  memcpy(&v, &u, sizeof(V));
+  return v;
+}
+#define LOAD_FRESH(ptr, i) mlxs_load_fresh((ptr) + (i))
+template <typename V>
+DEVICE_FN void mlxs_flag_wait(const V* p) {
+  while (*reinterpret_cast<const volatile V*>(p) == V(0)) {
+  }
+}
+template <typename V>
+DEVICE_FN void mlxs_flag_set(V* p) {
+  __threadfence();
+  *reinterpret_cast<volatile V*>(p) = V(1);
+}
+#define FLAG_WAIT(arr, i) mlxs_flag_wait(&(arr)[i])
+#define FLAG_SET(arr, i) mlxs_flag_set(&(arr)[i])
+#define FENCE() __threadfence()
+
 // @@ source
 #define GID ((i64)blockIdx.x * (i64)blockDim.x + (i64)threadIdx.x)
 #define GSIZE ((i64)gridDim.x * (i64)blockDim.x)

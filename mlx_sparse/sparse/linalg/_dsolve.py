@@ -13,7 +13,8 @@ import mlx.core as mx
 import numpy as np
 from numpy.linalg import LinAlgError
 
-from ..._dtypes import MX_TO_NP, to_mx_dtype
+from ..._dtypes import MX_TO_NP, device_for, to_mx_dtype
+from ..._ops import compressed_diagonal, expand_indptr
 from .._base import SparseEfficiencyWarning, _ours, issparse
 from .preconditioners import _TriangularSolve
 
@@ -59,37 +60,43 @@ def spsolve_triangular(A, b, lower=True, overwrite_A=False, overwrite_b=False,
     n = A.shape[0]
     S = _ours(A).tocsr().copy()
     S.sum_duplicates()
-    indptr, cols, vals = (_host(a) for a in (S.indptr, S.indices, S.data))
-    rows = np.repeat(np.arange(n), np.diff(indptr))
+    indptr, cols, vals = S.indptr, S.indices, S.data
+    if vals.dtype == mx.bfloat16:
+        vals = vals.astype(mx.float32)
+    # SciPy's checks as MLX ops where the values are, one host read for both
+    rows = expand_indptr(indptr, cols.shape[0])
+    other_side = (cols > rows) if lower else (cols < rows)
+    bad = [mx.any(other_side & (vals != 0))]
     diag = None
     if not unit_diagonal:
-        diag = np.zeros(n, dtype=vals.dtype)
-        on = rows == cols
-        diag[rows[on]] = vals[on]
-        if np.any(diag == 0):
-            raise LinAlgError("A is singular: zero entry on diagonal.")
-    b_host = _host(b) if isinstance(b, mx.array) else np.asanyarray(b)
-    if b_host.ndim not in (1, 2):
-        raise ValueError(f"b must have 1 or 2 dims but its shape is {b_host.shape}.")
-    if b_host.shape[0] != n:
+        diag = compressed_diagonal(0, n, n, indptr, cols, vals)
+        bad.append(mx.any(diag == 0))
+    not_triangular, singular = (mx.stack(bad).tolist() + [False])[:2]
+    if singular:
+        raise LinAlgError("A is singular: zero entry on diagonal.")
+    if not isinstance(b, mx.array):
+        b = np.asanyarray(b)
+    if b.ndim not in (1, 2):
+        raise ValueError(f"b must have 1 or 2 dims but its shape is {b.shape}.")
+    if b.shape[0] != n:
         raise ValueError("The size of the dimensions of A must be equal to the size of the "
                          f"first dimension of b but the shape of A is {A.shape} and the "
-                         f"shape of b is {b_host.shape}.")
-    a_dt = vals.dtype
+                         f"shape of b is {b.shape}.")
+    a_dt = MX_TO_NP[vals.dtype]
     if not unit_diagonal:  # (SciPy first scales A by 1 / diagonal: integers become float64)
         a_dt = np.true_divide(1, np.ones(1, dtype=a_dt)).dtype
-    result = np.promote_types(np.promote_types(a_dt, np.float32), b_host.dtype)
+    b_dt = b.dtype if isinstance(b, np.ndarray) else (
+        np.dtype(np.float32) if b.dtype == mx.bfloat16 else MX_TO_NP[b.dtype])
+    result = np.promote_types(np.promote_types(a_dt, np.float32), b_dt)
     mdt = to_mx_dtype(result)  # complex128: TypeError (MLX has none)
-    other_side = (cols > rows) if lower else (cols < rows)
-    if np.any(other_side & (vals != 0)):
+    if not_triangular:
         raise LinAlgError(f"A is not {'lower' if lower else 'upper'} triangular: it stores "
                           "nonzero entries on the other side of the diagonal.")
-    npdt = MX_TO_NP[mdt]
-    if n == 0:
-        return mx.zeros(b_host.shape, dtype=mdt)
-    solve = _TriangularSolve(n, rows, cols, vals.astype(npdt, copy=False),
-                             None if diag is None else diag.astype(npdt), lower, mdt)
-    return solve(mx.array(b_host, dtype=mdt))
+    with mx.stream(device_for(mdt)):
+        b = b.astype(mdt) if isinstance(b, mx.array) else mx.array(b, dtype=mdt)
+        if n == 0:
+            return mx.zeros(b.shape, dtype=mdt)
+        return _TriangularSolve(n, indptr, cols, vals, diag, lower, mdt)(b)
 
 
 def is_sptriangular(A):

@@ -24,15 +24,16 @@ approximate A^-1, passed as ``M=`` to cg, bicg, bicgstab, cgs, gmres, minres, ..
 How they run: the factorisations are computed once on the host with NumPy,
 vectorised over the levels of the lower dependency graph (rows of one level are
 independent), about 1-2 s for a 2-D Poisson matrix with 90 000 rows. The
-triangular solves run by substitution, row by row, in C++ on the CPU (the optional
-kernel triangular_solve, with the extension); elsewhere they are scheduled by the
-same kind of levels: a level's rows are solved together (a gather, a multiply-sum
-over a padded rows x width block, a slice write) — a NumPy loop on the CPU without
-the extension, one compiled MLX graph per input shape on a GPU. A 2-D 5-point matrix
-on a k x k grid has 2k levels, a 3-D one 3k; matrices whose dependency chains are as
-long as the matrix (banded/tridiagonal: ~n levels) factor slowly (seconds at
-n = 10^5), and apply slowly where the solves are level-scheduled: ``jacobi`` suits
-them better there.
+triangular solves run through the optional kernel triangular_solve: by substitution,
+row by row, in C++ on the CPU (with the extension); on an NVIDIA GPU in one sync-free
+kernel launch (a warp per row, waiting for the rows it reads). Elsewhere they are
+scheduled by the same kind of levels: a level's rows are solved together (a gather,
+a multiply-sum over a padded rows x width block, a slice write) — a NumPy loop on the
+CPU without the extension, one compiled MLX graph per input shape on Metal. A 2-D
+5-point matrix on a k x k grid has 2k levels, a 3-D one 3k; matrices whose
+dependency chains are as long as the matrix (banded/tridiagonal: ~n levels) factor
+slowly (seconds at n = 10^5), and apply slowly where the solves are level-scheduled:
+``jacobi`` suits them better there.
 The factors are stored in the matrix dtype (float32 / float64 / complex64; integer
 matrices are factored in float64); vectors stay on the solver's device (float64 on
 the CPU).
@@ -204,35 +205,44 @@ def _split(n, indptr, indices, vals, diag):
 
 
 class _TriangularSolve:
-    """Sparse triangular solve T y = r: by substitution, row by row, where the dispatch
-    table has the kernel (triangular_solve: C++ on the CPU); else level-scheduled
-    (NumPy level loop on the CPU, compiled MLX ops elsewhere), its levels planned on
-    first use.
+    """Sparse triangular solve T y = r: by the dispatch table's triangular_solve where
+    it has one (C++ substitution on the CPU, the sync-free kernel on CUDA); else
+    level-scheduled (NumPy level loop on the CPU, compiled MLX ops elsewhere), its
+    levels planned on first use.
 
-    T is given by entries (row, col, val) and its diagonal (None for unit diagonal):
-    its entries left of the diagonal (lower=True), else right of it; entries on the
-    diagonal or the other side are not read."""
+    T is given as CSR MLX arrays (from_entries: host entries in any order) and its
+    diagonal (None for unit diagonal): its entries left of the diagonal (lower=True),
+    else right of it; entries on the diagonal or the other side are not read."""
 
-    _NATIVE = (mx.float32, mx.float64, mx.complex64)  # the kernel's value types
+    _NATIVE = (mx.float32, mx.float64, mx.complex64)  # the kernels' value types
 
-    def __init__(self, n, rows, cols, vals, diag, lower, mx_dtype):
-        self._npdt = MX_TO_NP[mx_dtype]
-        if rows.size and np.any(rows[1:] < rows[:-1]):  # (callers with CSR order skip it)
-            order = np.argsort(rows, kind="stable")
-            rows, cols, vals = rows[order], cols[order], vals[order]
-        self._rows = rows.astype(np.int64, copy=False)
-        self._cols = cols.astype(np.int64, copy=False)
-        self._vals = vals.astype(self._npdt, copy=False)
-        self._ptr = np.concatenate([[0], np.cumsum(np.bincount(self._rows, minlength=n))])
+    def __init__(self, n, indptr, indices, data, diag, lower, mx_dtype):
         self.n, self.lower, self.dtype = n, lower, mx_dtype
-        self._dinv = None if diag is None else (1.0 / diag).astype(self._npdt)
+        self._npdt = MX_TO_NP[mx_dtype]
+        with mx.stream(device_for(mx_dtype)):
+            dinv = None if diag is None else 1 / diag.astype(mx_dtype)
+            self._csr = (indptr, indices, data.astype(mx_dtype), dinv)
         self._host_levels = None  # the level plan, made on first use
         self._compiled = None  # the MLX-ops version, built on first use off the CPU
+
+    @classmethod
+    def from_entries(cls, n, rows, cols, vals, diag, lower, mx_dtype):
+        """From host arrays: entries (row, col, val) in any order, diagonal or None."""
+        if rows.size and np.any(rows[1:] < rows[:-1]):
+            order = np.argsort(rows, kind="stable")
+            rows, cols, vals = rows[order], cols[order], vals[order]
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+        return cls(n, mx.array(ptr.astype(np.int64)), mx.array(cols.astype(np.int64)),
+                   mx.array(vals, dtype=mx_dtype),
+                   None if diag is None else mx.array(diag, dtype=mx_dtype), lower, mx_dtype)
 
     def _plan(self):
         """The level schedule: rows grouped by level (1 + the largest level among their
         dependencies), each level's entries padded to its widest row."""
-        n, rows, cols, vals = self.n, self._rows, self._cols, self._vals
+        n = self.n
+        ptr, cols, vals, dinv = (None if a is None else np.asarray(a) for a in self._csr)
+        rows = np.repeat(np.arange(n), np.diff(ptr.astype(np.int64)))
+        cols = cols.astype(np.int64)
         strict = cols < rows if self.lower else cols > rows
         if not strict.all():
             rows, cols, vals = rows[strict], cols[strict], vals[strict]
@@ -245,7 +255,7 @@ class _TriangularSolve:
         bounds = np.searchsorted(level[perm], np.arange(nlev + 1))
         counts = np.diff(ptr)
         npdt = self._npdt
-        dinv = None if self._dinv is None else self._dinv[perm]
+        dinv = None if dinv is None else dinv[perm]
         # every row's entries padded to the widest row, rows in level order;
         # (width, n) so that one slot of one level is a contiguous slice
         wmax = int(counts.max()) if counts.size else 0
@@ -291,9 +301,7 @@ class _TriangularSolve:
         dev = device_for(self.dtype)
         kernel = optional_kernel("triangular_solve", dev)
         if kernel is not None and self.dtype in self._NATIVE and self.n:
-            R = np.ascontiguousarray(np.asarray(r).reshape(self.n, -1), dtype=self._npdt)
-            return kernel(self._ptr, self._cols, self._vals, self._dinv, R,
-                          self.lower).reshape(r.shape)
+            return kernel(*self._csr, r.reshape(self.n, -1), self.lower).reshape(r.shape)
         if self._host_levels is None:
             self._plan()
         if dev.type == mx.DeviceType.cpu:
@@ -422,12 +430,12 @@ class ILU0Preconditioner(_TwoSolves):
         (lr, lc, lv), (ur, uc, uv) = _split(n, indptr, indices, vals, diag)
         off = ur != uc
         udiag = vals[diag]
-        L = _TriangularSolve(n, lr, lc, lv, None, True, mdt)
-        U = _TriangularSolve(n, ur[off], uc[off], uv[off], udiag, False, mdt)
+        L = _TriangularSolve.from_entries(n, lr, lc, lv, None, True, mdt)
+        U = _TriangularSolve.from_entries(n, ur[off], uc[off], uv[off], udiag, False, mdt)
         # adjoints: U^H is lower with diagonal conj(udiag), L^H is unit upper
-        UH = _TriangularSolve(n, uc[off], ur[off], _conj(uv[off]), _conj(udiag), True,
-                              mdt)
-        LH = _TriangularSolve(n, lc, lr, _conj(lv), None, False, mdt)
+        UH = _TriangularSolve.from_entries(n, uc[off], ur[off], _conj(uv[off]), _conj(udiag),
+                                           True, mdt)
+        LH = _TriangularSolve.from_entries(n, lc, lr, _conj(lv), None, False, mdt)
         self._setup(n, mdt, L, U, LH, UH)
 
 
@@ -447,8 +455,8 @@ class IC0Preconditioner(_TwoSolves):
         mdt = to_mx_dtype(dt)
         (lr, lc, lv), _ = _split(n, indptr, indices, vals, diag)
         lv = lv * sq[lc]          # L_ic = L_unit diag(sqrt(pivots))
-        L = _TriangularSolve(n, lr, lc, lv, sq, True, mdt)
-        LH = _TriangularSolve(n, lc, lr, _conj(lv), sq, False, mdt)
+        L = _TriangularSolve.from_entries(n, lr, lc, lv, sq, True, mdt)
+        LH = _TriangularSolve.from_entries(n, lc, lr, _conj(lv), sq, False, mdt)
         self._setup(n, mdt, L, LH, L, LH)
 
     def _adjoint(self):
