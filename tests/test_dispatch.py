@@ -9,20 +9,25 @@ from mlx_sparse._ops import mlx_impl, native_impl
 
 
 def test_every_op_has_cpu_and_gpu_entries():
-    # Every op runs everywhere, except the solver kernels: native only (the solvers'
-    # MLX-ops loops are their general path), and built into the extension.
+    # Every op runs everywhere, except the optional kernels: on the CPU built into the
+    # extension, on a GPU only where gpu_impl has one (the triangular solve on CUDA);
+    # elsewhere their callers' MLX-ops code runs.
+    from mlx_sparse._ops import gpu_impl
     for op in _ops.OPS:
         assert set(_ops.DISPATCH[op]) == {"cpu", "gpu"}
         for dev in ("cpu", "gpu"):
             name, fn = _ops.DISPATCH[op][dev]
-            if op in _ops.OPTIONAL_OPS and (dev == "gpu" or not native_impl.AVAILABLE):
+            if op in _ops.OPTIONAL_OPS and (not gpu_impl.has(op) if dev == "gpu"
+                                            else not native_impl.AVAILABLE):
                 assert (name, fn) == _ops.NOT_AVAILABLE, (op, dev)
             else:
                 assert callable(fn), (op, dev)
     assert set(_ops.OPTIONAL_OPS) < set(_ops.OPS)
     for op in _ops.OPTIONAL_OPS:
-        assert _ops.optional_kernel(op, mx.Device(mx.gpu)) is None
+        assert _ops.optional_kernel(op, mx.Device(mx.gpu)) is (
+            gpu_impl.KERNELS[op] if gpu_impl.has(op) else None)
         assert _ops.optional_kernel(op, mx.Device(mx.cpu)) is getattr(native_impl, op)
+    assert gpu_impl.has("triangular_solve") == (gpu_impl.API == "cuda")
 
 
 STRUCTURAL = ("coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",

@@ -303,6 +303,20 @@ def test_reduce_major_sum(kind, val, rng, on_gpu):
 
 
 @needs_gpu
+@pytest.mark.parametrize("val", ["bool", "int8", "int64", "uint64", "float16", "bfloat16",
+                                 "float32", "complex64"])
+@pytest.mark.parametrize("kind", ["random", "long_rows", "duplicates", "zero_rows", "no_nonzeros"])
+@pytest.mark.parametrize("idx", ["int32", "int64"])
+def test_reduce_minor_sum(kind, val, idx, rng, on_gpu):
+    """Column sums of CSR (scatter_sum; bool: the MLX ops' OR)."""
+    n_rows, n_cols, _, indices, data, ref, absref = operands(kind, idx, val, rng)
+    got = gpu_impl.compressed_reduce_minor("sum", n_cols, indices, data)
+    assert got.dtype == data.dtype and got.shape == (n_cols,)
+    ones = np.ones(n_rows, dtype=ref.dtype)
+    check(val, got, np.asarray(ref.T @ ones), np.asarray(absref.T @ np.ones(n_rows)))
+
+
+@needs_gpu
 def test_reduce_major_max_uses_mlx_ops(rng, on_gpu):
     n_rows, n_cols, indptr, _, data, ref, _ = operands("random", "int32", "float32", rng)
     got = gpu_impl.compressed_reduce_major("max", n_rows, indptr, data)
@@ -752,7 +766,8 @@ def test_triangular_solve(kind, n, lower, val, idx, rng, on_gpu):
 # dispatch: the public API reaches the kernels
 # ======================================================================================
 _KERNEL_OPS = ("compressed_matvec", "compressed_matvec_t", "compressed_matmat",
-               "compressed_matmat_t", "compressed_reduce_major", "compressed_matmul",
+               "compressed_matmat_t", "compressed_reduce_major", "compressed_reduce_minor",
+               "compressed_matmul",
                "compressed_binop", "compressed_to_dense", "dense_to_compressed",
                "compressed_transpose", "coo_to_compressed", "sort_indices")
 

@@ -493,6 +493,22 @@ def compressed_reduce_major(op, n_major, indptr, data):
     return _row_sums(n_major, indptr, dummy_indices, data, None)
 
 
+def compressed_reduce_minor(op, n_minor, indices, data):
+    """As ``mlx_products.compressed_reduce_minor``; 'sum' runs as ``scatter_sum``, a
+    thread per stored value adding it atomically into its minor index's slot."""
+    n_minor = int(n_minor)
+    dt, acc = data.dtype, _acc(data.dtype)
+    if op != "sum" or not _usable(dt) or dt == mx.bool_ or acc not in _ATOMIC[API]:
+        return mlx_products.compressed_reduce_minor(op, n_minor, indices, data)
+    nnz = data.shape[0]
+    if n_minor == 0 or nnz == 0:
+        return mx.zeros((n_minor,), dtype=dt)
+    idt = mx.int32 if indices.dtype == mx.int32 else mx.int64
+    y = _launch("scatter_sum", [_as(indices, idt), data], (min(nnz, _GRID_CAP), 1),
+                (n_minor,), acc, init=0, T=dt, I=idt, A=acc)
+    return y.astype(dt) if acc != dt else y
+
+
 def compressed_matmat(n_major, n_minor, indptr, indices, data, X):
     """As ``mlx_products.compressed_matmat``: Y = A @ X, X (n_minor, k) row-major."""
     n_major, n_minor = int(n_major), int(n_minor)
@@ -800,6 +816,7 @@ KERNELS.update(
     compressed_matmat=compressed_matmat,
     compressed_matmat_t=compressed_matmat_t,
     compressed_reduce_major=compressed_reduce_major,
+    compressed_reduce_minor=compressed_reduce_minor,
 )
 if API == "cuda":  # an optional op (_ops.OPTIONAL_OPS): on Metal its callers' MLX ops run
     KERNELS["triangular_solve"] = triangular_solve
