@@ -5,12 +5,12 @@ process, with empty kernel caches and again with the caches the first process le
 
 Two ways of building the kernels, each run in two fresh processes sharing one cache
 folder:
-* mx.fast.cuda_kernel (the default): MLX compiles every kernel with NVRTC in each new
-  process. MLX 0.32's on-disk module cache ($MLX_PTX_CACHE_DIR) is not used for custom
+* mx.fast.cuda_kernel (MLX_SPARSE_CUDA_PRECOMPILED=0): MLX compiles every kernel with
+  NVRTC in each new process. MLX 0.32's on-disk module cache ($MLX_PTX_CACHE_DIR) is not used for custom
   kernels (its JIT takes a use_disk_cache flag; measured on an H200, 2026-11-29: the
   folder stayed empty and the second process compiled again, ~1.3 s per kernel).
-* MLX_SPARSE_CUDA_PRECOMPILED=1: standalone kernels compiled once to PTX, kept in
-  $MLX_SPARSE_KERNEL_CACHE, run by mx.fast.precompiled_cuda_kernel (gpu_impl.py).
+* precompiled (the default since 2026-11-30): standalone kernels compiled once to PTX,
+  kept in $MLX_SPARSE_KERNEL_CACHE, run by mx.fast.precompiled_cuda_kernel (gpu_impl.py).
 
 Each measurement is a fresh Python process (the cache folder set through
 MLX_PTX_CACHE_DIR): import, one SpMV per SpMV kernel family (merge path: 3 kernels;

@@ -743,14 +743,14 @@ def _triangular(kind, n, lower, dtype, rng):
 @pytest.mark.parametrize("val,idx", [("float32", "int32"), ("complex64", "int64")])
 def test_triangular_solve(kind, n, lower, val, idx, rng, on_gpu):
     """trisolve_rows against SciPy's solve of the side it reads plus the diagonal (in
-    double precision); 1 right-hand side with the diagonal, 3 with a unit one."""
+    double precision); 1 and 9 right-hand sides with the diagonal, 3 with a unit one."""
     dtype = np.dtype(val)
     (ptr, ind, dat), (strict, diag) = _triangular(kind, n, lower, dtype, rng)
     n = ptr.size - 1
     idt = {"int32": mx.int32, "int64": mx.int64}[idx]
     csr = [mx.array(ptr).astype(idt), mx.array(ind).astype(idt), mx.array(dat)]
     wide = np.complex128 if dtype.kind == "c" else np.float64
-    for k, unit in ((1, False), (3, True)):
+    for k, unit in ((1, False), (3, True), (9, False)):  # (9: two blocks of right-hand sides)
         B = rng.standard_normal((n, k)) + (1j * rng.standard_normal((n, k)) if dtype.kind == "c"
                                            else 0)
         T = strict + (ssp.eye_array(n) if unit else ssp.diags_array(diag))

@@ -15,8 +15,8 @@ then the kernel's `header`, then inside `namespace mlx::core::cu`
 (`<in>_shape` only when the source names it). This script writes the same text, with
 small stand-ins for what MLX's header provides, for a spread of template arguments
 (every value dtype, both index dtypes, several LANES / VEC / V ...), and compiles it for
-sm_90 (Hopper) and sm_80 (Ampere), and every body in the standalone form that
-MLX_SPARSE_CUDA_PRECOMPILED=1 compiles to PTX (compute_90). By default every body goes into one translation unit
+sm_90 (Hopper) and sm_80 (Ampere), and every body in the standalone form that gpu_impl
+compiles to PTX (compute_90; the default, MLX_SPARSE_CUDA_PRECOMPILED=0 turns it off). By default every body goes into one translation unit
 per arch (MLX's header parsed once), compiled without optimisation (front end, code
 generation and ptxas all run: every error a kernel can have is caught, in well under a
 minute on two cores); --full compiles each body separately with optimisation, as NVRTC
@@ -83,7 +83,7 @@ INDEX_TYPES = ("int32_t", "int64_t")
 INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8),
                "CHUNK": (512,), "HAS_X": (0, 1), "CAP": (1 << 28,), "TILE": (2048, 256),
                "BLOCK": (256,), "V": (8, 1), "MAXK": (8, 32), "FILL": (0, 1), "OP": (0, 4, 9, 1, 3, 5), "HAS_MINOR": (0, 1),
-               "LOWER": (1, 0), "HAS_DIAG": (1, 0)}
+               "LOWER": (1, 0), "HAS_DIAG": (1, 0), "KB": (1, 8)}
 TYPE_TEMPLATES = ("T", "I", "A", "O")  # O: binop_rows' result type, T's or bool (OP >= 5)
 COMPLEX_OPS = 3  # binop_rows runs complex values through OP < 3 only (gpu_impl)
 
@@ -155,7 +155,7 @@ def translation_unit(names):
 
 def standalone_unit():
     """Every body as the standalone extern "C" kernel that gpu_impl compiles to PTX
-    for mx.fast.precompiled_cuda_kernel (MLX_SPARSE_CUDA_PRECOMPILED=1), for float32 /
+    for mx.fast.precompiled_cuda_kernel (the default path), for float32 /
     int32 and complex64 / int64, in one file (header once)."""
     parts, n = [], 0
     for body in bodies("cuda"):

@@ -74,7 +74,8 @@ def has(op):
 
 # Tuning knobs (None: the heuristics below). The benchmark sets them to compare.
 TUNING = {"spmv_kernel": None, "spmv_merge_v": None, "spmv_lanes": None, "spmv_batch": None, "spmv_steps": None,
-          "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None}
+          "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None,
+          "colsum_items": None}
 
 _BLOCK = 256              # threads per threadgroup
 _GRID_CAP = 1 << 28       # threads per kind of work in a grid; kernels loop beyond it
@@ -88,6 +89,7 @@ _MERGE_RATIO, _MERGE_MIN = 4, 64
 _MERGE_V, _MERGE_V_REGULAR = 8, 16
 _MERGE_MIN_NNZ = 1 << 16
 _WARP_MEAN = (8, 20)
+_COLSUM_ITEMS = 1
 
 _VALUE_DTYPES = (mx.bool_, mx.int8, mx.int16, mx.int32, mx.int64, mx.uint8, mx.uint16,
                  mx.uint32, mx.uint64, mx.float16, mx.bfloat16, mx.float32, mx.complex64)
@@ -128,18 +130,20 @@ def build(body, api=None):
 
 
 # ----------------------------------------------------------------------------------
-# CUDA kernels compiled once per machine (opt-in: MLX_SPARSE_CUDA_PRECOMPILED=1)
+# CUDA kernels compiled once per machine (MLX_SPARSE_CUDA_PRECOMPILED=0: per process)
 # ----------------------------------------------------------------------------------
 # MLX 0.32 compiles every mx.fast.cuda_kernel with NVRTC in every new process (about
 # 1.3 s per kernel on an H200 host; its on-disk cache is not used for custom kernels:
 # a second process measured the same first-call time, benchmarks/gpu_coldstart.py).
-# With MLX_SPARSE_CUDA_PRECOMPILED=1 each kernel is instead written as a standalone
-# extern "C" kernel (kernels.standalone), compiled to PTX for the GPU's compute
-# capability by NVRTC (the libnvrtc MLX's CUDA build loads; nvcc where NVRTC is not
-# found), kept in $MLX_SPARSE_KERNEL_CACHE (default ~/.cache/mlx_sparse/ptx) under a
-# name holding a digest of its text, and run by mx.fast.precompiled_cuda_kernel: a new
-# process then only loads the PTX. Not yet run on a GPU (2026-11-29): hence opt-in.
-PRECOMPILED = API == "cuda" and os.environ.get("MLX_SPARSE_CUDA_PRECOMPILED", "") == "1"
+# So each kernel is instead written as a standalone extern "C" kernel
+# (kernels.standalone), compiled to PTX for the GPU's compute capability by NVRTC (the
+# libnvrtc MLX's CUDA build loads; nvcc where NVRTC is not found), kept in
+# $MLX_SPARSE_KERNEL_CACHE (default ~/.cache/mlx_sparse/ptx) under a name holding a
+# digest of its text, and run by mx.fast.precompiled_cuda_kernel: a new process then
+# only loads the PTX. The whole GPU suite ran this way on an H200 (2026-11-30) with the
+# same results as through mx.fast.cuda_kernel, which MLX_SPARSE_CUDA_PRECOMPILED=0
+# selects.
+PRECOMPILED = API == "cuda" and os.environ.get("MLX_SPARSE_CUDA_PRECOMPILED", "1") != "0"
 _standalone = {}  # (body, targs, ndims) -> (kernel name, text)
 _ptx = {}         # kernel name -> PTX bytes
 
@@ -504,7 +508,8 @@ def compressed_reduce_minor(op, n_minor, indices, data):
     if n_minor == 0 or nnz == 0:
         return mx.zeros((n_minor,), dtype=dt)
     idt = mx.int32 if indices.dtype == mx.int32 else mx.int64
-    y = _launch("scatter_sum", [_as(indices, idt), data], (min(nnz, _GRID_CAP), 1),
+    items = int(TUNING["colsum_items"] or _COLSUM_ITEMS)  # values per thread
+    y = _launch("scatter_sum", [_as(indices, idt), data], (min(-(-nnz // items), _GRID_CAP), 1),
                 (n_minor,), acc, init=0, T=dt, I=idt, A=acc)
     return y.astype(dt) if acc != dt else y
 
@@ -792,15 +797,16 @@ def sort_indices(indptr, indices, data, n_minor=None):
 
 
 def triangular_solve(indptr, indices, data, diag_inv, b, lower):
-    """As ``native_impl.triangular_solve``, on the GPU: ``trisolve_rows``, a warp per
+    """As ``native_impl.triangular_solve``, on the GPU: ``trisolve_rows``, a thread per
     row that waits for the rows it reads (sync-free: one launch, where a
     level-scheduled solve pays per level). CUDA only (see the body)."""
     indptr, indices, idt = _index_arrays(indptr, indices)
     dt, n = data.dtype, indptr.shape[0] - 1
     dinv = diag_inv if diag_inv is not None else mx.ones((1,), dtype=dt)
-    return _launch("trisolve_rows", [indptr, indices, data, dinv, b], (n * 32, 1),
+    return _launch("trisolve_rows", [indptr, indices, data, dinv, b], (n, 1),
                    [b.shape, (n,)], [dt, idt], init=0, T=dt, I=idt, A=_acc(dt),
-                   LOWER=int(bool(lower)), HAS_DIAG=int(diag_inv is not None))[0]
+                   LOWER=int(bool(lower)), HAS_DIAG=int(diag_inv is not None),
+                   KB=min(_pow2_at_least(b.shape[1], 8), 8))[0]
 
 
 KERNELS.update(

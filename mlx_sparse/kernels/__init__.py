@@ -24,7 +24,7 @@ MLX wraps the source into ``__global__ void custom_kernel_<name>(...)`` (CUDA) o
 templated ``[[kernel]]`` (Metal), so the same body text runs on both APIs.
 ``standalone()`` writes the same body as a self-contained ``extern "C"`` CUDA kernel
 (sizes as scalars, types from the CUDA toolkit's headers) for
-mx.fast.precompiled_cuda_kernel, which gpu_impl uses with MLX_SPARSE_CUDA_PRECOMPILED=1.
+mx.fast.precompiled_cuda_kernel, which gpu_impl runs (unless MLX_SPARSE_CUDA_PRECOMPILED=0).
 """
 import hashlib
 from dataclasses import dataclass

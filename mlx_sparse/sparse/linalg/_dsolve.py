@@ -58,8 +58,8 @@ def spsolve_triangular(A, b, lower=True, overwrite_A=False, overwrite_b=False,
         shape = A.shape[::-1] if A.format == "csr" else A.shape
         raise ValueError(f"A must be a square matrix but its shape is {shape}.")
     n = A.shape[0]
-    S = _ours(A).tocsr().copy()
-    S.sum_duplicates()
+    S = _ours(A).tocsr()
+    S = S._canonical_storage(S._s.data.dtype)  # (A itself unchanged)
     indptr, cols, vals = S.indptr, S.indices, S.data
     if vals.dtype == mx.bfloat16:
         vals = vals.astype(mx.float32)

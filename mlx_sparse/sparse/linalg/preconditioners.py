@@ -26,7 +26,7 @@ vectorised over the levels of the lower dependency graph (rows of one level are
 independent), about 1-2 s for a 2-D Poisson matrix with 90 000 rows. The
 triangular solves run through the optional kernel triangular_solve: by substitution,
 row by row, in C++ on the CPU (with the extension); on an NVIDIA GPU in one sync-free
-kernel launch (a warp per row, waiting for the rows it reads). Elsewhere they are
+kernel launch (a thread per row, waiting for the rows it reads). Elsewhere they are
 scheduled by the same kind of levels: a level's rows are solved together (a gather,
 a multiply-sum over a padded rows x width block, a slice write) — a NumPy loop on the
 CPU without the extension, one compiled MLX graph per input shape on Metal. A 2-D
