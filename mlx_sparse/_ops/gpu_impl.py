@@ -731,21 +731,30 @@ def dense_to_compressed(dense, index_dtype):
 _BUCKET_MAX = 64  # the longest bucket bucket_sort orders (by insertion); longer: MLX ops
 
 
-def _bucket_permutation(keys, n_buckets, minor=None, n_minor=0):
+def _bucket_permutation(keys, n_buckets, minor=None, n_minor=0, ptr=None):
     """(bucket starts, permutation) of a stable sort of the entries by keys (then by
     minor, when given), both int32; the starts (n_buckets + 1) are the sorted entries'
-    indptr. bucket_fill scatters the positions into their buckets, bucket_sort orders
-    each bucket. None when a bucket holds more than _BUCKET_MAX entries or a size needs
-    64 bits (the caller then sorts with MLX ops). One host read: the longest bucket."""
-    n = keys.shape[0]
+    indptr. keys=None: the entries are already grouped by bucket, ptr their starts (keys
+    its expansion; the sort orders each bucket by minor). bucket_fill scatters the
+    positions into their buckets, bucket_sort orders each bucket. None when a bucket
+    holds more than _BUCKET_MAX entries or a size needs 64 bits (the caller then sorts
+    with MLX ops). One host read: the longest bucket."""
+    n = (keys if keys is not None else minor).shape[0]
     if API is None or max(n, n_buckets, n_minor) > mlx_impl._INT32_MAX:
         return None
     i32 = mx.int32
-    keys = _as(keys, i32)
-    counts = mx.zeros((n_buckets,), dtype=i32).at[keys].add(mx.ones((n,), dtype=i32))
+    if keys is None:
+        ptr = _as(ptr, i32)
+        counts = ptr[1:] - ptr[:-1]
+    else:
+        keys = _as(keys, i32)
+        counts = mx.zeros((n_buckets,), dtype=i32).at[keys].add(mx.ones((n,), dtype=i32))
     if int(mx.max(counts).item()) > _BUCKET_MAX:
         return None
-    ptr = mlx_impl._exclusive_cumsum(counts, i32)
+    if keys is None:
+        keys = mlx_impl.expand_indptr(ptr, n)
+    else:
+        ptr = mlx_impl._exclusive_cumsum(counts, i32)
     _, scattered = _launch("bucket_fill", [keys, ptr], (n, 1), [(n_buckets,), (n,)],
                            [i32, i32], init=0, I=i32)
     has_minor = minor is not None
@@ -781,15 +790,14 @@ def coo_to_compressed(n_major, n_minor, major, minor, data):
 
 
 def sort_indices(indptr, indices, data, n_minor=None):
-    """As ``mlx_impl.sort_indices``: a bucket sort by (major, minor)
+    """As ``mlx_impl.sort_indices``: a bucket sort of each slice by minor index
     (_bucket_permutation) when no slice is longer than _BUCKET_MAX."""
     nnz, n_major = indices.shape[0], indptr.shape[0] - 1
     bound = n_minor if n_minor is not None else (
         mlx_impl._INT32_MAX if indices.dtype == mx.int32 else None)  # None: unknown
     hit = None
     if nnz and n_major and bound is not None:
-        hit = _bucket_permutation(mlx_impl.expand_indptr(indptr, nnz), n_major, indices,
-                                  int(bound))
+        hit = _bucket_permutation(None, n_major, indices, int(bound), ptr=indptr)
     if hit is None:
         return mlx_impl.sort_indices(indptr, indices, data, n_minor)
     perm = hit[1]
