@@ -74,8 +74,7 @@ def has(op):
 
 # Tuning knobs (None: the heuristics below). The benchmark sets them to compare.
 TUNING = {"spmv_kernel": None, "spmv_merge_v": None, "spmv_lanes": None, "spmv_batch": None, "spmv_steps": None,
-          "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None,
-          "colsum_items": None}
+          "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None}
 
 _BLOCK = 256              # threads per threadgroup
 _GRID_CAP = 1 << 28       # threads per kind of work in a grid; kernels loop beyond it
@@ -89,7 +88,6 @@ _MERGE_RATIO, _MERGE_MIN = 4, 64
 _MERGE_V, _MERGE_V_REGULAR = 8, 16
 _MERGE_MIN_NNZ = 1 << 16
 _WARP_MEAN = (8, 20)
-_COLSUM_ITEMS = 1
 
 _VALUE_DTYPES = (mx.bool_, mx.int8, mx.int16, mx.int32, mx.int64, mx.uint8, mx.uint16,
                  mx.uint32, mx.uint64, mx.float16, mx.bfloat16, mx.float32, mx.complex64)
@@ -508,8 +506,7 @@ def compressed_reduce_minor(op, n_minor, indices, data):
     if n_minor == 0 or nnz == 0:
         return mx.zeros((n_minor,), dtype=dt)
     idt = mx.int32 if indices.dtype == mx.int32 else mx.int64
-    items = int(TUNING["colsum_items"] or _COLSUM_ITEMS)  # values per thread
-    y = _launch("scatter_sum", [_as(indices, idt), data], (min(-(-nnz // items), _GRID_CAP), 1),
+    y = _launch("scatter_sum", [_as(indices, idt), data], (min(nnz, _GRID_CAP), 1),
                 (n_minor,), acc, init=0, T=dt, I=idt, A=acc)
     return y.astype(dt) if acc != dt else y
 

@@ -63,15 +63,7 @@ def spsolve_triangular(A, b, lower=True, overwrite_A=False, overwrite_b=False,
     indptr, cols, vals = S.indptr, S.indices, S.data
     if vals.dtype == mx.bfloat16:
         vals = vals.astype(mx.float32)
-    # SciPy's checks as MLX ops where the values are, one host read for both
-    rows = expand_indptr(indptr, cols.shape[0])
-    other_side = (cols > rows) if lower else (cols < rows)
-    bad = [mx.any(other_side & (vals != 0))]
-    diag = None
-    if not unit_diagonal:
-        diag = compressed_diagonal(0, n, n, indptr, cols, vals)
-        bad.append(mx.any(diag == 0))
-    not_triangular, singular = (mx.stack(bad).tolist() + [False])[:2]
+    diag, singular, not_triangular = _checks(n, indptr, cols, vals, lower, unit_diagonal)
     if singular:
         raise LinAlgError("A is singular: zero entry on diagonal.")
     if not isinstance(b, mx.array):
@@ -97,6 +89,38 @@ def spsolve_triangular(A, b, lower=True, overwrite_A=False, overwrite_b=False,
         if n == 0:
             return mx.zeros(b.shape, dtype=mdt)
         return _TriangularSolve(n, indptr, cols, vals, diag, lower, mdt)(b)
+
+
+def _checks(n, indptr, cols, vals, lower, unit_diagonal):
+    """(diagonal or None, singular, not_triangular) of a canonical CSR matrix: SciPy's
+    checks as MLX ops where the values are, with one host read. Its rows are sorted, so
+    the entry at a row's end on the solve's side (lower: its last) is the row's
+    diagonal entry unless the row stores entries on the other side; only when a row
+    does (explicit zeros, or an error) are all entries looked at."""
+    nnz = cols.shape[0]
+    if nnz == 0:
+        return (None if unit_diagonal else mx.zeros((n,), dtype=vals.dtype),
+                not unit_diagonal and n > 0, False)
+    i = mx.arange(n, dtype=cols.dtype)
+    nonempty = indptr[1:] > indptr[:-1]
+    at = mx.clip(indptr[1:] - 1 if lower else indptr[:-1], 0, nnz - 1)
+    edge = cols[at]
+    flags = [mx.any(nonempty & ((edge > i) if lower else (edge < i)))]
+    diag = None
+    if not unit_diagonal:
+        diag = mx.where(nonempty & (edge == i), vals[at], mx.zeros((1,), dtype=vals.dtype))
+        flags.append(mx.any(diag == 0))
+    crossing, singular = (mx.stack(flags).tolist() + [False])[:2]
+    if not crossing:
+        return diag, singular, False
+    rows = expand_indptr(indptr, nnz)
+    other_side = (cols > rows) if lower else (cols < rows)
+    flags = [mx.any(other_side & (vals != 0))]
+    if not unit_diagonal:
+        diag = compressed_diagonal(0, n, n, indptr, cols, vals)
+        flags.append(mx.any(diag == 0))
+    not_triangular, singular = (mx.stack(flags).tolist() + [False])[:2]
+    return diag, singular, not_triangular
 
 
 def is_sptriangular(A):
