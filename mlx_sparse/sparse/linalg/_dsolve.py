@@ -2,10 +2,11 @@
 scipy.sparse.linalg (spsolve_triangular, is_sptriangular, spbandwidth).
 
 The solve is the preconditioners' _TriangularSolve, where its values compute (the
-device policy of mlx_sparse._dtypes): on the CPU by substitution, row by row, in C++
-(the optional kernel "triangular_solve": one pass over the matrix); elsewhere, or
-without the extension, level-scheduled (the rows of one level at once, compiled MLX ops
-on a GPU), which is slow for chain-like matrices (about one step per row).
+device policy of mlx_sparse._dtypes), through the optional kernel "triangular_solve":
+on the CPU by substitution, row by row, in C++ (one pass over the matrix); on CUDA one
+sync-free kernel launch. On Metal, or without the extension, level-scheduled (the rows
+of one level at once, compiled MLX ops on a GPU), which is slow for chain-like matrices
+(about one step per row). SciPy's checks run as MLX ops where the values are.
 """
 import warnings
 
