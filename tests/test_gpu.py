@@ -762,6 +762,27 @@ def test_triangular_solve(kind, n, lower, val, idx, rng, on_gpu):
             1.0, np.abs(want).max(initial=0)), err_msg=f"{kind} lower={lower} k={k}")
 
 
+@needs_gpu
+@pytest.mark.skipif(gpu_impl.API != "cuda", reason="the sync-free solve is CUDA only")
+@pytest.mark.parametrize("lower", [True, False])
+def test_triangular_solve_more_blocks_than_fit(lower, rng, on_gpu):
+    """A million rows: ~3900 threadgroups, more than a GPU holds at once, so rows wait on
+    rows of groups that have finished and started later (the in-order start the solve
+    relies on); the public spsolve_triangular against SciPy's."""
+    (ptr, ind, dat), (strict, diag) = _triangular("poisson", 1000 ** 2, lower,
+                                                  np.dtype(np.float32), rng)
+    n = ptr.size - 1
+    T = (strict + ssp.diags_array(diag)).tocsr()
+    b = rng.standard_normal(n)
+    want = ssp.linalg.spsolve_triangular(T, b, lower=lower)
+    import mlx_sparse.sparse as msp
+    import mlx_sparse.sparse.linalg as mla
+    got = mla.spsolve_triangular(msp.csr_array(T.astype(np.float32)),
+                                 mx.array(b.astype(np.float32)), lower=lower)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4,
+                               atol=1e-4 * np.abs(want).max())
+
+
 # ======================================================================================
 # dispatch: the public API reaches the kernels
 # ======================================================================================
