@@ -155,6 +155,30 @@ py::tuple compressed_tuple(ms::Compressed<V, I>&& r, const ms::ValueTypeInfo& in
   return py::make_tuple(indptr, indices, data);
 }
 
+// The shape the compressed-matrix bindings share: dispatch on the index type and on the
+// value type (by_storage: the type values are moved as, for kernels that only move them;
+// else the type they compute in), check indptr and run kernel(vtag, itag) without the
+// GIL, then turn its result into Python objects with convert (GIL held).
+template <bool by_storage, class Kernel, class Convert>
+auto run_compressed(const py::array& indptr, const CompressedArgs& args, size_t n_major, const std::string& vtype,
+                    Kernel&& kernel, Convert&& convert) {
+  return ms::dispatch_index(args.itype, [&](auto itag) {
+    using I = typename decltype(itag)::type;
+    auto run = [&](auto vtag) {
+      decltype(kernel(vtag, itag)) r;
+      {
+        py::gil_scoped_release nogil;
+        ms::check_indptr(ptr<I>(indptr), n_major, args.capacity);
+        r = kernel(vtag, itag);
+      }
+      return convert(std::move(r));
+    };
+    if constexpr (by_storage)
+      return ms::dispatch_storage(vtype, run);
+    else
+      return ms::dispatch_value(vtype, run);
+  });
+}
 
 // dispatch_value, except that signed integers keep their signed type (orderings need it).
 template <class F>

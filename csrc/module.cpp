@@ -58,19 +58,14 @@ py::tuple compressed_transpose(int64_t n_major, int64_t n_minor, const py::array
   const CompressedArgs args = compressed_args(indptr, indices, data, info);
   check_n_major(args, nM);
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename decltype(itag)::type;
-    return ms::dispatch_storage(vtype, [&](auto stag) {
-      using S = typename decltype(stag)::type;
-      ms::Compressed<S, I> r;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
-        r = ms::compressed_transpose<S, I>(nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), threads);
-      }
-      return compressed_tuple(std::move(r), info);
-    });
-  });
+  return run_compressed<true>(
+      indptr, args, nM, vtype,
+      [&](auto stag, auto itag) {
+        using S = typename decltype(stag)::type;
+        using I = typename decltype(itag)::type;
+        return ms::compressed_transpose<S, I>(nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), threads);
+      },
+      [&](auto&& r) { return compressed_tuple(std::move(r), info); });
 }
 
 py::tuple stack_minor(int64_t n_major, const std::vector<py::array>& indptrs, const std::vector<py::array>& indices,
@@ -134,20 +129,22 @@ py::array sample_values(const py::array& indptr, const py::array& indices, const
   if (cols.dtype().kind() != 'i' || cols.dtype().itemsize() != 8 || cols.size() != rows.size())
     throw py::type_error("cols must be an int64 array as long as rows");
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename decltype(itag)::type;
-    return ms::dispatch_value(vtype, [&](auto vtag) {
-      using V = typename decltype(vtag)::type;
-      ms::Buffer<V> res;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
-        res = ms::sample_values<V, I>(ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), r, ptr<int64_t>(cols),
-                                      static_cast<size_t>(rows.size()), sorted, threads);
-      }
-      return to_numpy_1d(std::move(res), value_dtype(info));
-    });
-  });
+  return run_compressed<false>(
+      indptr, args, args.n_major, vtype,
+      [&](auto vtag, auto itag) {
+        using V = typename decltype(vtag)::type;
+        using I = typename decltype(itag)::type;
+        return ms::sample_values<V, I>(ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), r, ptr<int64_t>(cols),
+                                       static_cast<size_t>(rows.size()), sorted, threads);
+      },
+      [&](auto&& res) { return to_numpy_1d(std::move(res), value_dtype(info)); });
+}
+
+// A sorting kernel's (indices, data) as NumPy arrays.
+template <class S, class I>
+py::tuple entries_tuple(ms::SliceEntries<S, I>&& r, const ms::ValueTypeInfo& info) {
+  return py::make_tuple(to_numpy_1d(std::move(r.indices), index_dtype<I>()),
+                        to_numpy_1d(std::move(r.data), value_dtype(info)));
 }
 
 // A selection kernel's (indptr as int64, indices, data) as NumPy arrays.
@@ -159,23 +156,12 @@ py::tuple selection_tuple(ms::Selection<S, I>&& res, const ms::ValueTypeInfo& in
 }
 
 // A selection kernel run on the compressed arguments: kernel(Type<S>, Type<I>) returns
-// its Selection<S, I> (values moved by their storage type), run without the GIL.
+// its Selection<S, I> (values moved by their storage type).
 template <class K>
 py::tuple run_selection(const py::array& indptr, const CompressedArgs& args, const std::string& vtype,
                         const ms::ValueTypeInfo& info, K&& kernel) {
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename decltype(itag)::type;
-    return ms::dispatch_storage(vtype, [&](auto stag) {
-      using S = typename decltype(stag)::type;
-      ms::Selection<S, I> res;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
-        res = kernel(stag, itag);
-      }
-      return selection_tuple(std::move(res), info);
-    });
-  });
+  return run_compressed<true>(indptr, args, args.n_major, vtype, kernel,
+                              [&](auto&& res) { return selection_tuple(std::move(res), info); });
 }
 
 py::tuple take_minor(int64_t n_minor, const py::array& indptr, const py::array& indices, const py::array& data,
@@ -212,21 +198,14 @@ py::tuple sort_indices(const py::array& indptr, const py::array& indices, const 
   const ms::ValueTypeInfo info = value_info(vtype);
   const CompressedArgs args = compressed_args(indptr, indices, data, info);
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename decltype(itag)::type;
-    return ms::dispatch_storage(vtype, [&](auto stag) {
-      using S = typename decltype(stag)::type;
-      ms::SliceEntries<S, I> r;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
-        r = ms::sort_indices<S, I>(args.n_major, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), threads);
-      }
-      py::array out_indices = to_numpy_1d(std::move(r.indices), index_dtype<I>());
-      py::array out_data = to_numpy_1d(std::move(r.data), value_dtype(info));
-      return py::make_tuple(out_indices, out_data);
-    });
-  });
+  return run_compressed<true>(
+      indptr, args, args.n_major, vtype,
+      [&](auto stag, auto itag) {
+        using S = typename decltype(stag)::type;
+        using I = typename decltype(itag)::type;
+        return ms::sort_indices<S, I>(args.n_major, ptr<I>(indptr), ptr<I>(indices), ptr<S>(data), threads);
+      },
+      [&](auto&& r) { return entries_tuple(std::move(r), info); });
 }
 
 // sum_duplicates and eliminate_zeros: same arguments, same result shape.
@@ -236,19 +215,14 @@ py::tuple rebuild_slices(const py::array& indptr, const py::array& indices, cons
   const ms::ValueTypeInfo info = value_info(vtype);
   const CompressedArgs args = compressed_args(indptr, indices, data, info);
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename decltype(itag)::type;
-    return ms::dispatch_value(vtype, [&](auto vtag) {
-      using V = typename decltype(vtag)::type;
-      ms::Compressed<V, I> r;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), args.n_major, args.capacity);
-        r = kernel(vtag, args.n_major, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
-      }
-      return compressed_tuple(std::move(r), info);
-    });
-  });
+  return run_compressed<false>(
+      indptr, args, args.n_major, vtype,
+      [&](auto vtag, auto itag) {
+        using V = typename decltype(vtag)::type;
+        using I = typename decltype(itag)::type;
+        return kernel(vtag, args.n_major, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
+      },
+      [&](auto&& r) { return compressed_tuple(std::move(r), info); });
 }
 
 py::tuple sum_duplicates(const py::array& indptr, const py::array& indices, const py::array& data,
@@ -279,20 +253,16 @@ py::array compressed_to_dense(int64_t n_major, int64_t n_minor, const py::array&
   const CompressedArgs args = compressed_args(indptr, indices, data, info);
   check_n_major(args, nM);
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename decltype(itag)::type;
-    return ms::dispatch_value(vtype, [&](auto vtag) {
-      using V = typename decltype(vtag)::type;
-      ms::Buffer<V> r;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
-        r = ms::compressed_to_dense<V, I>(nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
-      }
-      return to_numpy(std::move(r), value_dtype(info),
-                      {static_cast<py::ssize_t>(nM), static_cast<py::ssize_t>(nm)});
-    });
-  });
+  return run_compressed<false>(
+      indptr, args, nM, vtype,
+      [&](auto vtag, auto itag) {
+        using V = typename decltype(vtag)::type;
+        using I = typename decltype(itag)::type;
+        return ms::compressed_to_dense<V, I>(nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
+      },
+      [&](auto&& r) {
+        return to_numpy(std::move(r), value_dtype(info), {static_cast<py::ssize_t>(nM), static_cast<py::ssize_t>(nm)});
+      });
 }
 
 py::array coo_to_dense(int64_t n_rows, int64_t n_cols, const py::array& row, const py::array& col,
@@ -353,19 +323,14 @@ py::array compressed_diagonal(int64_t k, int64_t n_major, int64_t n_minor, const
   const CompressedArgs args = compressed_args(indptr, indices, data, info);
   check_n_major(args, nM);
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename decltype(itag)::type;
-    return ms::dispatch_value(vtype, [&](auto vtag) {
-      using V = typename decltype(vtag)::type;
-      ms::Buffer<V> r;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
-        r = ms::compressed_diagonal<V, I>(k, nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
-      }
-      return to_numpy_1d(std::move(r), value_dtype(info));
-    });
-  });
+  return run_compressed<false>(
+      indptr, args, nM, vtype,
+      [&](auto vtag, auto itag) {
+        using V = typename decltype(vtag)::type;
+        using I = typename decltype(itag)::type;
+        return ms::compressed_diagonal<V, I>(k, nM, nm, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), threads);
+      },
+      [&](auto&& r) { return to_numpy_1d(std::move(r), value_dtype(info)); });
 }
 
 py::array expand_indptr(const py::array& indptr, int64_t nnz) {

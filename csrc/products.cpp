@@ -41,26 +41,21 @@ py::array matmat_impl(bool transposed, py::ssize_t ndim, int64_t n_major, int64_
   check_dense(X, info, ndim == 1 ? "x" : "X", ndim, in_rows);
   const size_t k = ndim == 1 ? 1 : static_cast<size_t>(X.shape(1));
   const int threads = ms::num_threads();
-  return ms::dispatch_index(args.itype, [&](auto itag) {
-    using I = typename std::decay_t<decltype(itag)>::type;
-    return ms::dispatch_value(vtype, [&](auto vtag) {
-      using V = typename std::decay_t<decltype(vtag)>::type;
-      ms::Buffer<V> r;
-      {
-        py::gil_scoped_release nogil;
-        ms::check_indptr(ptr<I>(indptr), nM, args.capacity);
-        if (transposed)
-          r = ms::compressed_matmat_t<V, I>(nM, nm, k, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), ptr<V>(X),
-                                            threads);
-        else
-          r = ms::compressed_matmat<V, I>(nM, nm, k, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), ptr<V>(X),
-                                          threads);
-      }
-      std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(out_rows)};
-      if (ndim == 2) shape.push_back(static_cast<py::ssize_t>(k));
-      return to_numpy(std::move(r), value_dtype(info), shape);
-    });
-  });
+  return run_compressed<false>(
+      indptr, args, nM, vtype,
+      [&](auto vtag, auto itag) {
+        using V = typename decltype(vtag)::type;
+        using I = typename decltype(itag)::type;
+        return transposed ? ms::compressed_matmat_t<V, I>(nM, nm, k, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data),
+                                                          ptr<V>(X), threads)
+                          : ms::compressed_matmat<V, I>(nM, nm, k, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data),
+                                                        ptr<V>(X), threads);
+      },
+      [&](auto&& r) {
+        std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(out_rows)};
+        if (ndim == 2) shape.push_back(static_cast<py::ssize_t>(k));
+        return to_numpy(std::move(r), value_dtype(info), shape);
+      });
 }
 
 py::tuple bind_compressed_matmul(int64_t n_major, int64_t n_inner, int64_t n_minor, const py::array& a_indptr,
