@@ -103,6 +103,35 @@ def test_api_limited_bodies():
         kernels.load("metal", "trisolve_rows")
 
 
+def test_precompiled_path_falls_back_to_cuda_kernel(monkeypatch, tmp_path):
+    """Where the PTX cannot be made (here: the compiler fails), the process warns once
+    and runs its kernels through mx.fast.cuda_kernel (no GPU needed: both launches are
+    stand-ins)."""
+    monkeypatch.setattr(gpu_impl, "API", "cuda")
+    monkeypatch.setattr(gpu_impl, "PRECOMPILED", True)
+    monkeypatch.setenv("MLX_SPARSE_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.setattr(gpu_impl, "_compute_capability", lambda: (9, 0))
+
+    def no_compiler(text, arch):
+        raise RuntimeError("mlx_sparse: nvcc failed:\nnvcc: not found")
+    monkeypatch.setattr(gpu_impl, "_compile_ptx", no_compiler)
+    launched = []
+
+    def cuda_kernel(body):
+        def run(**kw):
+            launched.append((body, kw["template"]))
+            return [mx.zeros(s, dtype=d) for s, d in zip(kw["output_shapes"], kw["output_dtypes"])]
+        return run
+    monkeypatch.setattr(gpu_impl, "build", cuda_kernel)
+    args = ([mx.array([0, 2, 1], dtype=mx.int32), mx.ones((3,))], (3, 1), (4,), mx.float32)
+    with pytest.warns(RuntimeWarning, match="nvcc: not found.*mx.fast.cuda_kernel"):
+        gpu_impl._launch("scatter_sum", *args, init=0, T=mx.float32, I=mx.int32, A=mx.float32)
+    assert gpu_impl.PRECOMPILED is False and list(tmp_path.iterdir()) == []
+    gpu_impl._launch("scatter_sum", *args, init=0, T=mx.float32, I=mx.int32, A=mx.float32)
+    assert [b for b, _ in launched] == ["scatter_sum", "scatter_sum"]
+    assert launched[0][1] == [("T", mx.float32), ("I", mx.int32), ("A", mx.float32)]
+
+
 # ======================================================================================
 # test matrices
 # ======================================================================================

@@ -54,6 +54,7 @@ import ctypes
 import os
 import subprocess
 import tempfile
+import warnings
 import weakref
 from pathlib import Path
 
@@ -140,7 +141,8 @@ def build(body, api=None):
 # digest of its text, and run by mx.fast.precompiled_cuda_kernel: a new process then
 # only loads the PTX. The whole GPU suite ran this way on an H200 (2026-11-30) with the
 # same results as through mx.fast.cuda_kernel, which MLX_SPARSE_CUDA_PRECOMPILED=0
-# selects.
+# selects, and which a process falls back to (with a warning) where the PTX cannot be
+# made (no NVRTC nor nvcc found, no CUDA headers where _cuda_include_dirs looks).
 PRECOMPILED = API == "cuda" and os.environ.get("MLX_SPARSE_CUDA_PRECOMPILED", "1") != "0"
 _standalone = {}  # (body, targs, ndims) -> (kernel name, text)
 _ptx = {}         # kernel name -> PTX bytes
@@ -224,18 +226,25 @@ def _compile_ptx(text, arch):
 
 def _ptx_for(kname, text):
     """The PTX of a standalone kernel: from memory, from the disk cache, or compiled
-    (then written to the cache atomically: never a half-written file)."""
+    (then written to the cache atomically: never a half-written file). None where it
+    cannot be compiled here (_stop_precompiling)."""
     ptx = _ptx.get(kname)
     if ptx is not None:
         return ptx
-    major, minor = _compute_capability()
+    try:
+        major, minor = _compute_capability()
+    except (OSError, RuntimeError) as err:
+        return _stop_precompiling(err)
     arch = f"{major}{minor}"
     root = os.environ.get("MLX_SPARSE_KERNEL_CACHE") or Path.home() / ".cache" / "mlx_sparse" / "ptx"
     path = Path(root) / f"mlx{mx.__version__}_compute{arch}" / f"{kname}.ptx"
     try:
         ptx = path.read_bytes()
     except OSError:
-        ptx = _compile_ptx(text, arch)
+        try:
+            ptx = _compile_ptx(text, arch)
+        except (OSError, RuntimeError) as err:
+            return _stop_precompiling(err)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -248,7 +257,21 @@ def _ptx_for(kname, text):
     return ptx
 
 
+def _stop_precompiling(err):
+    """Where NVRTC / nvcc, the CUDA headers or the driver cannot be reached from here, the
+    process goes on through mx.fast.cuda_kernel (MLX's own NVRTC), saying so once. A
+    kernel that does not compile fails there again, with MLX's message."""
+    global PRECOMPILED
+    PRECOMPILED = False
+    reason = " ".join(str(err).split())[:300] or type(err).__name__
+    warnings.warn(f"mlx_sparse: CUDA kernels cannot be compiled into the PTX cache here "
+                  f"({reason}); this process compiles them with mx.fast.cuda_kernel instead",
+                  RuntimeWarning, stacklevel=4)
+    return None
+
+
 def _launch_precompiled(body, inputs, grid, out_shapes, out_dtypes, init, targs):
+    """The kernel run through its PTX, or None when precompiling is unavailable."""
     src = _sources.load("cuda", body)
     names = tuple((k, _dtype_name(v) if isinstance(v, mx.Dtype) else int(v))
                   for k, v in sorted(targs.items()))
@@ -259,10 +282,13 @@ def _launch_precompiled(body, inputs, grid, out_shapes, out_dtypes, init, targs)
     if hit is None:
         hit = _standalone[key] = _sources.standalone(src, dict(names), dict(ndims))
     kname, text = hit
+    ptx = _ptx_for(kname, text)
+    if ptx is None:
+        return None
     scalars = [int(d) for n in shaped for d in inputs[src.inputs.index(n)].shape]
     gx, gy = grid
     return mx.fast.precompiled_cuda_kernel(
-        name=kname, compiled_source=_ptx_for(kname, text), inputs=inputs,
+        name=kname, compiled_source=ptx, inputs=inputs,
         output_shapes=out_shapes, output_dtypes=out_dtypes, scalars=scalars,
         grid=(_threads(gx), int(gy), 1), threadgroup=(_BLOCK, 1, 1), init_value=init,
         ensure_row_contiguous=True)
@@ -285,9 +311,9 @@ def _launch(body, inputs, grid, out_shape, out_dtype, init=None, **targs):
     describe its output, or are lists for a kernel with several (a list returned)."""
     many = isinstance(out_dtype, (list, tuple))
     shapes, dtypes = (list(out_shape), list(out_dtype)) if many else ([out_shape], [out_dtype])
-    if PRECOMPILED:
-        out = _launch_precompiled(body, inputs, grid, shapes, dtypes, init, targs)
-    else:
+    out = _launch_precompiled(body, inputs, grid, shapes, dtypes, init, targs) \
+        if PRECOMPILED else None
+    if out is None:
         src = _sources.load(API, body)
         gx, gy = grid
         out = build(body)(
