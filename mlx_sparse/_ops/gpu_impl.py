@@ -837,7 +837,7 @@ def triangular_solve(indptr, indices, data, diag_inv, b, lower):
     return _launch("trisolve_rows", [indptr, indices, data, dinv, b], (n, 1),
                    [b.shape, (n,)], [dt, idt], init=0, T=dt, I=idt, A=_acc(dt),
                    LOWER=int(bool(lower)), HAS_DIAG=int(diag_inv is not None),
-                   KB=min(_pow2_at_least(b.shape[1], 8), 8))[0]
+                   KB=_pow2_at_least(b.shape[1], 8))[0]
 
 
 KERNELS.update(
