@@ -24,7 +24,7 @@ from _timing import median_ms, table
 
 import mlx_sparse.sparse as sp
 import mlx_sparse.sparse.linalg as spla
-from mlx_sparse._ops import DISPATCH, native_impl
+from mlx_sparse._ops import DISPATCH, NOT_AVAILABLE, native_impl
 
 
 def poisson2d(side):
@@ -51,11 +51,16 @@ def main_gpu(args):
     print(f"cg, 2-D Poisson {side}x{side} (n={n}), float32, GPU, {iters} iterations; "
           f"SpMV {spmv:.3f} ms ({DISPATCH['compressed_matvec']['gpu'][0]})")
     rows = []
-    for k in (1, 8, 16):
+    fused = DISPATCH["cg_step"]["gpu"]
+    for k, step in ((1, "cg_step"), (8, "cg_step"), (16, "cg_step"), (8, "MLX ops")):
+        # the MLX-ops step: cg's own loop body, as before the fused kernels
+        DISPATCH["cg_step"]["gpu"] = fused if step == "cg_step" else NOT_AVAILABLE
         spla.set_check_every(k)
         spla.cg(Am, bm, rtol=0.0, atol=0.0, maxiter=20)
         t = wall(lambda: spla.cg(Am, bm, **kw), args.repeat)
-        rows.append((f"mlx_sparse cg, check_every={k}", f"{t / iters * 1e3:.3f}"))
+        rows.append((f"mlx_sparse cg, {step} ({fused[0] if step == 'cg_step' else 'per op'}), "
+                     f"check_every={k}", f"{t / iters * 1e3:.3f}"))
+    DISPATCH["cg_step"]["gpu"] = fused
     spla.set_check_every(None)
     try:
         import cupy as cp

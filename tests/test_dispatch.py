@@ -9,16 +9,16 @@ from mlx_sparse._ops import mlx_impl, native_impl
 
 
 def test_every_op_has_cpu_and_gpu_entries():
-    # Every op runs everywhere, except the optional kernels: on the CPU built into the
-    # extension, on a GPU only where gpu_impl has one (the triangular solve on CUDA);
-    # elsewhere their callers' MLX-ops code runs.
+    # Every op runs everywhere, except the optional kernels: on the CPU where the
+    # extension has one (all but cg_step), on a GPU where gpu_impl has one (cg_step;
+    # the triangular solve on CUDA); elsewhere their callers' MLX-ops code runs.
     from mlx_sparse._ops import gpu_impl
     for op in _ops.OPS:
         assert set(_ops.DISPATCH[op]) == {"cpu", "gpu"}
         for dev in ("cpu", "gpu"):
             name, fn = _ops.DISPATCH[op][dev]
             if op in _ops.OPTIONAL_OPS and (not gpu_impl.has(op) if dev == "gpu"
-                                            else not native_impl.AVAILABLE):
+                                            else not native_impl.has(op)):
                 assert (name, fn) == _ops.NOT_AVAILABLE, (op, dev)
             else:
                 assert callable(fn), (op, dev)
@@ -26,8 +26,12 @@ def test_every_op_has_cpu_and_gpu_entries():
     for op in _ops.OPTIONAL_OPS:
         assert _ops.optional_kernel(op, mx.Device(mx.gpu)) is (
             gpu_impl.KERNELS[op] if gpu_impl.has(op) else None)
-        assert _ops.optional_kernel(op, mx.Device(mx.cpu)) is getattr(native_impl, op)
+        assert _ops.optional_kernel(op, mx.Device(mx.cpu)) is (
+            getattr(native_impl, op) if native_impl.has(op) else None)
+    assert native_impl.AVAILABLE and all(native_impl.has(op) for op in _ops.OPTIONAL_OPS
+                                         if op != "cg_step")
     assert gpu_impl.has("triangular_solve") == (gpu_impl.API == "cuda")
+    assert gpu_impl.has("cg_step") == (gpu_impl.API is not None)
 
 
 STRUCTURAL = ("coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",

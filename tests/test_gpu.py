@@ -812,6 +812,61 @@ def test_triangular_solve_more_blocks_than_fit(lower, rng, on_gpu):
                                atol=1e-4 * np.abs(want).max())
 
 
+def _spd(kind, n, rng):
+    """A symmetric positive definite float64 CSR matrix: 2-D Poisson (side n), a random
+    one with empty off-diagonal rows (diagonally dominant), or one with a few long rows
+    (which cg_step declines: cg's own MLX-ops step runs)."""
+    if kind == "poisson":
+        T = ssp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(n, n))
+        return (ssp.kron(T, ssp.eye_array(n)) + ssp.kron(ssp.eye_array(n), T)).tocsr()
+    B = ssp.random(n, n, density=min(1.0, 4.0 / n), random_state=rng, format="csr")
+    if kind == "long_rows":
+        B = B + ssp.csr_array((np.ones(n), (np.full(n, n // 2), np.arange(n))), shape=(n, n))
+    else:
+        B = B.multiply(rng.random((n, 1)) < 0.5)  # half the rows empty
+    S = (B + B.T).tocsr()
+    return (S + ssp.diags_array(1.0 + np.asarray(abs(S).sum(axis=1)).ravel())).tocsr()
+
+
+@needs_gpu
+@pytest.mark.parametrize("kind,n", [("poisson", 30), ("random", 500), ("random", 1),
+                                    ("long_rows", 300)])
+@pytest.mark.parametrize("jacobi", [False, True], ids=["M=None", "M=jacobi"])
+@pytest.mark.parametrize("idx", ["int32", "int64"])
+def test_cg_step(kind, n, jacobi, idx, rng, on_gpu, monkeypatch):
+    """cg on a float32 CSR matrix runs cg_step's two launches per iteration (rows of
+    even length) and matches SciPy's cg: the same info, iterates within float32 rounding
+    of SciPy's float64 ones for the first iterations, the solution within the tolerance,
+    an iteration count within 2 of SciPy's float32 run."""
+    import mlx_sparse.sparse as msp
+    import mlx_sparse.sparse.linalg as mla
+    import scipy.sparse.linalg as sla
+    S = _spd(kind, n, rng)
+    b = rng.standard_normal(S.shape[0])
+    launches = []
+    real_launch = gpu_impl._launch
+    monkeypatch.setattr(gpu_impl, "_launch", lambda body, *a, **k: (
+        launches.append(body), real_launch(body, *a, **k))[1])
+    A = msp.csr_array((S.data.astype(np.float32), S.indices.astype(idx), S.indptr.astype(idx)),
+                      shape=S.shape)
+    from mlx_sparse.sparse.linalg import preconditioners
+    M = preconditioners.jacobi(A) if jacobi else None
+    Ms = ssp.diags_array(1.0 / S.diagonal()) if jacobi else None
+    mine, ref, ref32 = [], [], []
+    x, info = mla.cg(A, mx.array(b.astype(np.float32)), rtol=1e-5, M=M,
+                     callback=lambda xk: mine.append(np.asarray(xk)))
+    xs, infos = sla.cg(S, b, rtol=1e-5, M=Ms, callback=lambda xk: ref.append(xk.copy()))
+    sla.cg(S.astype(np.float32), b.astype(np.float32), rtol=1e-5,
+           M=None if Ms is None else Ms.astype(np.float32), callback=ref32.append)
+    fused = launches.count("cg_direction")
+    assert fused == launches.count("cg_update")
+    assert (fused >= len(mine)) == (kind != "long_rows"), (fused, len(mine))
+    assert info == infos == 0 and abs(len(mine) - len(ref32)) <= 2
+    for k in range(min(3, len(ref))):
+        np.testing.assert_allclose(mine[k], ref[k], rtol=1e-3, atol=1e-4 * np.abs(ref[k]).max())
+    assert np.linalg.norm(S @ np.asarray(x) - b) <= 2e-5 * np.linalg.norm(b) * 10
+
+
 # ======================================================================================
 # dispatch: the public API reaches the kernels
 # ======================================================================================

@@ -23,13 +23,14 @@ _MLX_MODULE = {
         "compressed_matmat_t", "compressed_matmul", "compressed_binop",
         "compressed_reduce_major", "compressed_reduce_minor")},
 }
-# Optional kernels: cg's whole loop, gmres's Gram-Schmidt step and basis combination
+# Optional kernels: cg's whole loop (C++ on the CPU), cg's iteration in two launches
+# (GPU), gmres's Gram-Schmidt step and basis combination
 # (sparse/linalg/_isolve), the triangular solve (sparse/linalg/preconditioners: C++
 # substitution on the CPU, the sync-free CUDA kernel on an NVIDIA GPU),
 # stacking compressed blocks along the minor axis (sparse/_construct), gathering major
 # slices, minor coordinates and cell values (sparse/_index); callers run them with
 # run_optional.
-OPTIONAL_OPS = ("compressed_cg", "gram_schmidt", "combine_rows", "stack_minor", "take_major",
+OPTIONAL_OPS = ("compressed_cg", "cg_step", "gram_schmidt", "combine_rows", "stack_minor", "take_major",
                 "take_minor", "sample_values", "triangular_solve")
 OPS = tuple(_MLX_MODULE) + OPTIONAL_OPS
 NOT_AVAILABLE = ("not available", None)

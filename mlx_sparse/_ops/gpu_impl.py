@@ -840,6 +840,56 @@ def triangular_solve(indptr, indices, data, diag_inv, b, lower):
                    KB=_pow2_at_least(b.shape[1], 8))[0]
 
 
+# ----------------------------------------------------------------------------------
+# a cg iteration in two launches
+# ----------------------------------------------------------------------------------
+_CG_GROUPS = 1024  # threadgroups of both cg launches at most (their partial sums)
+
+
+def cg_step(indptr, indices, data, dinv):
+    """SciPy's cg iteration for this float32 CSR matrix in two launches, as a function
+    ``step(x, r, p, sums, prev) -> (x, r, p, sums, scal)``: ``cg_direction`` (the
+    direction p from r and the last p, q = A p, p.q's partial sums), then ``cg_update``
+    (x, r, the next iteration's r.r / r.z partial sums). dinv: the Jacobi
+    preconditioner's 1 / diag(A), or None. p, sums and prev are None on the first
+    iteration; scal = (rho, r.r) of the residual the iteration started from (r.r: the
+    stop test's) is the next call's prev. None (no step) where the rows are too uneven
+    for a group of lanes per row (a row longer than _MERGE_RATIO * mean + _MERGE_MIN, as
+    in _spmv_kind): the caller then runs its MLX-ops step."""
+    n_rows, nnz = indptr.shape[0] - 1, data.shape[0]
+    mean = nnz / max(n_rows, 1)
+    longest = _rowmax_host(indptr)
+    if API is None or data.dtype != mx.float32 or n_rows == 0 or longest is None \
+            or longest > _MERGE_RATIO * mean + _MERGE_MIN:
+        return None
+    lanes = _pow2_at_least(mean / 4)
+    groups = min(-(-n_rows * lanes // _BLOCK), _CG_GROUPS)
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    dt = data.dtype
+    one = mx.zeros((1,), dtype=dt)
+    has_diag = dinv is not None
+    grid = (groups * _BLOCK, 1)
+    targs = dict(T=dt, BLOCK=_BLOCK, HAS_DIAG=int(has_diag))
+
+    def step(x, r, p, sums, prev):
+        n = x.shape[0]
+        first = p is None
+        if first:  # the first r.r and r.z as partial sums: group 0's, the others 0
+            zero = mx.zeros((groups - 1,), dtype=dt)
+            rr = mx.sum(r * r).reshape(1)
+            rz = mx.sum(r * (r * dinv)).reshape(1) if has_diag else one
+            sums, p, prev = mx.concatenate([rr, zero, rz, zero]), one, one
+        d = dinv if has_diag else one
+        p, q, pq, scal = _launch(
+            "cg_direction", [indptr, indices, data, r, d, p, sums, prev], grid,
+            [(n,), (n,), (groups,), (2,)], [dt] * 4, I=idt, LANES=lanes,
+            FIRST=int(first), **targs)
+        x, r, sums = _launch("cg_update", [x, r, p, q, d, pq, scal], grid,
+                             [(n,), (n,), (2 * groups,)], [dt] * 3, **targs)
+        return x, r, p, sums, scal
+    return step
+
+
 KERNELS.update(
     compressed_transpose=compressed_transpose,
     coo_to_compressed=coo_to_compressed,
@@ -855,5 +905,6 @@ KERNELS.update(
     compressed_reduce_major=compressed_reduce_major,
     compressed_reduce_minor=compressed_reduce_minor,
 )
+KERNELS["cg_step"] = cg_step  # optional ops (_ops.OPTIONAL_OPS)
 if API == "cuda":  # an optional op (_ops.OPTIONAL_OPS): on Metal its callers' MLX ops run
     KERNELS["triangular_solve"] = triangular_solve

@@ -132,14 +132,17 @@ DEVICE_FN void mlxs_flag_set(V* p) {
 #define FLAG_SET(arr, i) mlxs_flag_set(&(arr)[i])
 #define FENCE() __threadfence()
 
+// Shared (threadgroup) memory: declarations, pointers into it, and the group barrier.
+#define SHARED __shared__
+#define SHARED_PTR  // (Metal: threadgroup)
+#define BARRIER() __syncthreads()
+
 // @@ source
 #define GID ((i64)blockIdx.x * (i64)blockDim.x + (i64)threadIdx.x)
 #define GSIZE ((i64)gridDim.x * (i64)blockDim.x)
 #define GID_Y ((i64)blockIdx.y * (i64)blockDim.y + (i64)threadIdx.y)
 #define LID ((int)threadIdx.x)
 #define LANE ((int)(threadIdx.x % WARP))
-#define SHARED __shared__
-#define BARRIER() __syncthreads()
 // Threadgroups: this thread's group, the number of groups in the grid.
 #define GROUP_ID ((i64)blockIdx.x)
 #define GROUP_COUNT ((i64)gridDim.x)

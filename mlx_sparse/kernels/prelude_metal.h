@@ -63,14 +63,17 @@ inline V mlxs_tree_sum(V v, int hi, int lo) {
 #define ATOMIC_FETCH_ADD(arr, i, v) atomic_fetch_add_explicit(&(arr)[i], (v), memory_order_relaxed)
 #define ATOMIC_STORE(arr, i, v) atomic_store_explicit(&(arr)[i], (v), memory_order_relaxed)
 
+// Shared (threadgroup) memory: declarations, pointers into it, and the group barrier.
+#define SHARED threadgroup
+#define SHARED_PTR threadgroup
+#define BARRIER() threadgroup_barrier(mem_flags::mem_threadgroup)
+
 // @@ source
 #define GID ((i64)thread_position_in_grid.x)
 #define GSIZE ((i64)threads_per_grid.x)
 #define GID_Y ((i64)thread_position_in_grid.y)
 #define LID ((int)thread_position_in_threadgroup.x)
 #define LANE ((int)thread_index_in_simdgroup)
-#define SHARED threadgroup
-#define BARRIER() threadgroup_barrier(mem_flags::mem_threadgroup)
 #define GROUP_ID ((i64)threadgroup_position_in_grid.x)
 #define GROUP_COUNT ((i64)threadgroups_per_grid.x)
 #define SHARED_ARRAY(type, name, n)                                  \

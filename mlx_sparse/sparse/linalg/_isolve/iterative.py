@@ -66,6 +66,14 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
         return native
     with mx.stream(dev):
         r = _residual(A, x, b)
+    fused = _fused_cg_step(A, M, x, dev)
+    if fused is not None:
+        def fused_step(state, it):
+            x, r, p, sums, prev = state
+            x_new, r, p, sums, scal = fused(x, r, p, sums, prev)
+            flag = flag_where((mx.sqrt(scal[1]) < atol, CONVERGED))
+            return (x_new, r, p, sums, scal), flag, x
+        return _solve(fused_step, (x, r, None, None, None), maxiter, callback, dev)
     matvec, psolve = A.matvec, M.matvec
     # Without a preconditioner z = r, and r.z is the r.r the norm test already
     # summed: reuse it (the same reduction of the same data, so the same value).
@@ -89,32 +97,50 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
     return _solve(step, (x, r, None, None, rr0), maxiter, callback, dev)
 
 
-def _native_cg(A, M, x, b, dev, atol, maxiter, callback):
-    """The same iteration with the whole loop in one fused call (the dispatch table's
-    compressed_cg: C++ on the CPU), where it applies: a fused kernel for dev,
-    float32/float64, a CSR matrix of x's dtype, no callback, and no preconditioner or
-    the Jacobi one (its 1 / diag(A) in x's dtype). None otherwise."""
-    from ...._ops import optional_kernel
+def _cg_operands(A, M, x):
+    """(indptr, indices, data, dinv) where a fused cg applies: float32/float64, a CSR
+    matrix of x's dtype and index dtype, no preconditioner (dinv None) or the Jacobi
+    one (its 1 / diag(A) in x's dtype). None otherwise."""
     from ..._csr import _csr_base
     from ..preconditioners import JacobiPreconditioner
-    kernel = optional_kernel("compressed_cg", dev)
     mat = getattr(A, "A", None)
-    if (kernel is None or callback is not None or not isinstance(mat, _csr_base)
-            or x.dtype not in (mx.float32, mx.float64)):
+    if not isinstance(mat, _csr_base) or x.dtype not in (mx.float32, mx.float64):
         return None
     indptr, indices, data = mat.indptr, mat.indices, mat.data
     if data.dtype != x.dtype or indptr.dtype != indices.dtype:
         return None
     if isinstance(M, IdentityOperator):
-        dinv = None
-    elif type(M) is JacobiPreconditioner and M._dinv.dtype in (x.dtype, mx.float32):
+        return indptr, indices, data, None
+    if type(M) is JacobiPreconditioner and M._dinv.dtype in (x.dtype, mx.float32):
         # float32 -> float64 is exact: the Python loop's mixed product upcasts the same way
-        dinv = M._dinv.astype(x.dtype)
-    else:
+        return indptr, indices, data, M._dinv.astype(x.dtype)
+    return None
+
+
+def _native_cg(A, M, x, b, dev, atol, maxiter, callback):
+    """The iteration with the whole loop in one fused call (the dispatch table's
+    compressed_cg: C++ on the CPU), where it applies (_cg_operands, no callback).
+    None otherwise."""
+    from ...._ops import optional_kernel
+    kernel = optional_kernel("compressed_cg", dev)
+    operands = _cg_operands(A, M, x) if kernel is not None and callback is None else None
+    if operands is None:
         return None
     with mx.stream(dev):
-        x, converged, _, _ = kernel(indptr, indices, data, b, x, atol, maxiter, dinv)
+        x, converged, _, _ = kernel(*operands[:3], b, x, atol, maxiter, operands[3])
     return x, 0 if converged else maxiter
+
+
+def _fused_cg_step(A, M, x, dev):
+    """The dispatch table's cg_step (GPU: an iteration in two launches) for this
+    system, where it applies (_cg_operands; the kernel may decline the matrix), or None."""
+    from ...._ops import optional_kernel
+    kernel = optional_kernel("cg_step", dev)
+    operands = _cg_operands(A, M, x) if kernel is not None else None
+    if operands is None:
+        return None
+    with mx.stream(dev):
+        return kernel(*operands)
 
 
 # cg's vector updates, compiled so MLX fuses the elementwise passes (fewer sweeps
