@@ -50,7 +50,7 @@ def main_gpu(args):
     spmv = median_ms(lambda: Am @ bm, repeat=20)
     print(f"cg, 2-D Poisson {side}x{side} (n={n}), float32, GPU, {iters} iterations; "
           f"SpMV {spmv:.3f} ms ({DISPATCH['compressed_matvec']['gpu'][0]})")
-    rows = []
+    rows, xs = [], {}
     fused = DISPATCH["cg_step"]["gpu"]
     for k, step in ((1, "cg_step"), (8, "cg_step"), (16, "cg_step"), (8, "MLX ops")):
         # the MLX-ops step: cg's own loop body, as before the fused kernels
@@ -60,8 +60,12 @@ def main_gpu(args):
         t = wall(lambda: spla.cg(Am, bm, **kw), args.repeat)
         rows.append((f"mlx_sparse cg, {step} ({fused[0] if step == 'cg_step' else 'per op'}), "
                      f"check_every={k}", f"{t / iters * 1e3:.3f}"))
+        xs[step] = np.asarray(spla.cg(Am, bm, **kw)[0])
     DISPATCH["cg_step"]["gpu"] = fused
     spla.set_check_every(None)
+    # the same iterations by both steps: their iterates agree to float32 rounding
+    rel = np.linalg.norm(xs["cg_step"] - xs["MLX ops"]) / np.linalg.norm(xs["MLX ops"])
+    print(f"x after {iters} iterations, cg_step vs MLX-ops step: relative difference {rel:.2e}")
     try:
         import cupy as cp
         import cupyx.scipy.sparse as cps

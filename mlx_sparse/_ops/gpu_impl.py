@@ -533,7 +533,7 @@ def compressed_reduce_minor(op, n_minor, indices, data):
         return mx.zeros((n_minor,), dtype=dt)
     idt = mx.int32 if indices.dtype == mx.int32 else mx.int64
     y = _launch("scatter_sum", [_as(indices, idt), data], (min(nnz, _GRID_CAP), 1),
-                (n_minor,), acc, init=0, T=dt, I=idt, A=acc)
+                (n_minor,), acc, init=0, T=dt, I=idt, A=acc, HAS_DATA=1)
     return y.astype(dt) if acc != dt else y
 
 
@@ -771,7 +771,8 @@ def _bucket_permutation(keys, n_buckets, minor=None, n_minor=0, ptr=None):
         counts = ptr[1:] - ptr[:-1]
     else:
         keys = _as(keys, i32)
-        counts = mx.zeros((n_buckets,), dtype=i32).at[keys].add(mx.ones((n,), dtype=i32))
+        counts = _launch("scatter_sum", [keys, mx.zeros((1,), dtype=i32)], (min(n, _GRID_CAP), 1),
+                         (n_buckets,), i32, init=0, T=i32, I=i32, A=i32, HAS_DATA=0)
     if int(mx.max(counts).item()) > _BUCKET_MAX:
         return None
     if keys is None:

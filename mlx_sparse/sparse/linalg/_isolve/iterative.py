@@ -10,7 +10,7 @@ converged (info 0), breakdowns (info -10, -11, ...), otherwise info = maxiter.
 """
 import mlx.core as mx
 
-from .utils import (CONVERGED, IdentityOperator, LinearOperator, _identity,
+from .utils import (CONTINUE, CONVERGED, IdentityOperator, LinearOperator, _identity,
                     aslinearoperator, dot, eps, flag_where, get_atol_rtol, iterate,
                     make_system, norm, solver_device, sumsq)
 
@@ -68,11 +68,13 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0., maxiter=None, M=None, callback=None
         r = _residual(A, x, b)
     fused = _fused_cg_step(A, M, x, dev)
     if fused is not None:
+        with mx.stream(dev):
+            atol_arr = mx.array(atol, dtype=x.dtype)
+
         def fused_step(state, it):
             x, r, p, sums, prev = state
             x_new, r, p, sums, scal = fused(x, r, p, sums, prev)
-            flag = flag_where((mx.sqrt(scal[1]) < atol, CONVERGED))
-            return (x_new, r, p, sums, scal), flag, x
+            return (x_new, r, p, sums, scal), _cg_stop(scal, atol_arr), x
         return _solve(fused_step, (x, r, None, None, None), maxiter, callback, dev)
     matvec, psolve = A.matvec, M.matvec
     # Without a preconditioner z = r, and r.z is the r.r the norm test already
@@ -141,6 +143,12 @@ def _fused_cg_step(A, M, x, dev):
         return None
     with mx.stream(dev):
         return kernel(*operands)
+
+
+@mx.compile
+def _cg_stop(scal, atol):
+    # SciPy's test of the fused step's r.r (scal[1]) as cg's flag, in one launch
+    return mx.where(mx.sqrt(scal[1]) < atol, CONVERGED, CONTINUE).astype(mx.int32)
 
 
 # cg's vector updates, compiled so MLX fuses the elementwise passes (fewer sweeps
