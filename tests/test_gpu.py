@@ -125,11 +125,11 @@ def test_precompiled_path_falls_back_to_cuda_kernel(monkeypatch, tmp_path):
     monkeypatch.setattr(gpu_impl, "build", cuda_kernel)
     args = ([mx.array([0, 2, 1], dtype=mx.int32), mx.ones((3,))], (3, 1), (4,), mx.float32)
     with pytest.warns(RuntimeWarning, match="nvcc: not found.*mx.fast.cuda_kernel"):
-        gpu_impl._launch("scatter_sum", *args, init=0, T=mx.float32, I=mx.int32, A=mx.float32)
+        gpu_impl._launch("scatter_sum", *args, init=0, T=mx.float32, I=mx.int32, A=mx.float32, HAS_DATA=1)
     assert gpu_impl.PRECOMPILED is False and list(tmp_path.iterdir()) == []
-    gpu_impl._launch("scatter_sum", *args, init=0, T=mx.float32, I=mx.int32, A=mx.float32)
+    gpu_impl._launch("scatter_sum", *args, init=0, T=mx.float32, I=mx.int32, A=mx.float32, HAS_DATA=1)
     assert [b for b, _ in launched] == ["scatter_sum", "scatter_sum"]
-    assert launched[0][1] == [("T", mx.float32), ("I", mx.int32), ("A", mx.float32)]
+    assert launched[0][1] == [("T", mx.float32), ("I", mx.int32), ("A", mx.float32), ("HAS_DATA", 1)]
 
 
 # ======================================================================================
