@@ -75,7 +75,8 @@ def has(op):
 
 # Tuning knobs (None: the heuristics below). The benchmark sets them to compare.
 TUNING = {"spmv_kernel": None, "spmv_merge_v": None, "spmv_lanes": None, "spmv_batch": None, "spmv_steps": None,
-          "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None}
+          "spmv_short": None, "spmv_gl": None, "spmm_lanes": None, "spmm_vec": None, "spmm_batch": None,
+          "cg_lanes": None, "cg_batch": None, "cg_groups": None}
 
 _BLOCK = 256              # threads per threadgroup
 _GRID_CAP = 1 << 28       # threads per kind of work in a grid; kernels loop beyond it
@@ -845,6 +846,7 @@ def triangular_solve(indptr, indices, data, diag_inv, b, lower):
 # a cg iteration in two launches
 # ----------------------------------------------------------------------------------
 _CG_GROUPS = 1024  # threadgroups of both cg launches at most (their partial sums)
+_CG_BATCH = 4      # nonzeros a lane of cg_direction loads per step
 
 
 def cg_step(indptr, indices, data, dinv):
@@ -863,8 +865,9 @@ def cg_step(indptr, indices, data, dinv):
     if API is None or data.dtype != mx.float32 or n_rows == 0 or longest is None \
             or longest > _MERGE_RATIO * mean + _MERGE_MIN:
         return None
-    lanes = _pow2_at_least(mean / 4)
-    groups = min(-(-n_rows * lanes // _BLOCK), _CG_GROUPS)
+    batch = int(TUNING["cg_batch"] or _CG_BATCH)
+    lanes = int(TUNING["cg_lanes"] or _pow2_at_least(mean / batch))
+    groups = min(-(-n_rows * lanes // _BLOCK), int(TUNING["cg_groups"] or _CG_GROUPS))
     indptr, indices, idt = _index_arrays(indptr, indices)
     dt = data.dtype
     one = mx.zeros((1,), dtype=dt)
@@ -883,7 +886,7 @@ def cg_step(indptr, indices, data, dinv):
         d = dinv if has_diag else one
         p, q, pq, scal = _launch(
             "cg_direction", [indptr, indices, data, r, d, p, sums, prev], grid,
-            [(n,), (n,), (groups,), (2,)], [dt] * 4, I=idt, LANES=lanes,
+            [(n,), (n,), (groups,), (2,)], [dt] * 4, I=idt, LANES=lanes, BATCH=batch,
             FIRST=int(first), **targs)
         x, r, sums = _launch("cg_update", [x, r, p, q, d, pq, scal], grid,
                              [(n,), (n,), (2 * groups,)], [dt] * 3, **targs)
