@@ -30,8 +30,8 @@ _MLX_MODULE = {
 # stacking compressed blocks along the minor axis (sparse/_construct), gathering major
 # slices, minor coordinates and cell values (sparse/_index); callers run them with
 # run_optional.
-OPTIONAL_OPS = ("compressed_cg", "cg_step", "gram_schmidt", "combine_rows", "stack_minor", "take_major",
-                "take_minor", "sample_values", "triangular_solve")
+OPTIONAL_OPS = ("compressed_cg", "cg_step", "gram_schmidt", "combine_rows", "stack_minor",
+                "take_major", "take_minor", "sample_values", "triangular_solve")
 OPS = tuple(_MLX_MODULE) + OPTIONAL_OPS
 NOT_AVAILABLE = ("not available", None)
 
