@@ -83,7 +83,7 @@ INDEX_TYPES = ("int32_t", "int64_t")
 INT_CHOICES = {"LANES": (1, 8, 32), "VEC": (1, 4), "BATCH": (1, 4), "SHORT": (4, 16), "GL": (4, 8),
                "CHUNK": (512,), "HAS_X": (0, 1), "CAP": (1 << 28,), "TILE": (2048, 256),
                "BLOCK": (256,), "V": (8, 1), "MAXK": (8, 32), "FILL": (0, 1), "OP": (0, 4, 9, 1, 3, 5), "HAS_MINOR": (0, 1),
-               "LOWER": (1, 0), "HAS_DIAG": (1, 0), "KB": (1, 8), "FIRST": (1, 0),
+               "LOWER": (1, 0), "HAS_DIAG": (1, 0), "KB": (1, 8), "FIRST": (1, 0), "UNIT": (0, 1),
                "HAS_DATA": (1, 0)}
 TYPE_TEMPLATES = ("T", "I", "A", "O")  # O: binop_rows' result type, T's or bool (OP >= 5)
 COMPLEX_OPS = 3  # binop_rows runs complex values through OP < 3 only (gpu_impl)

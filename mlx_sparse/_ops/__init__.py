@@ -17,7 +17,7 @@ _MLX_MODULE = {
     **{op: mlx_impl for op in (
         "coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",
         "eliminate_zeros", "compressed_to_dense", "coo_to_dense", "dense_to_compressed",
-        "compressed_diagonal", "expand_indptr")},
+        "compressed_diagonal", "triangular_diagonal", "expand_indptr")},
     **{op: mlx_products for op in (
         "compressed_matvec", "compressed_matvec_t", "compressed_matmat",
         "compressed_matmat_t", "compressed_matmul", "compressed_binop",
@@ -103,6 +103,11 @@ def dense_to_compressed(dense, index_dtype):
 
 def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
     return _run("compressed_diagonal", data.dtype, k, n_major, n_minor, indptr, indices, data)
+
+
+def triangular_diagonal(n, indptr, indices, data, lower, unit_diagonal):
+    return _run("triangular_diagonal", data.dtype, n, indptr, indices, data, lower,
+                unit_diagonal)
 
 
 def expand_indptr(indptr, nnz):

@@ -842,6 +842,20 @@ def triangular_solve(indptr, indices, data, diag_inv, b, lower):
                    KB=_pow2_at_least(b.shape[1], 8))[0]
 
 
+def triangular_diagonal(n, indptr, indices, data, lower, unit_diagonal):
+    """As ``mlx_impl.triangular_diagonal``: ``triangular_diagonal``, a thread per row
+    (its diagonal entry and status), then the statuses' max."""
+    n = int(n)
+    if not _usable(data.dtype) or n == 0:
+        return mlx_impl.triangular_diagonal(n, indptr, indices, data, lower, unit_diagonal)
+    indptr, indices, idt = _index_arrays(indptr, indices)
+    diag, status = _launch("triangular_diagonal", [indptr, indices, data], (n, 1),
+                           [(1,) if unit_diagonal else (n,), (n,)], [data.dtype, idt],
+                           T=data.dtype, I=idt, LOWER=int(bool(lower)),
+                           UNIT=int(bool(unit_diagonal)))
+    return (None if unit_diagonal else diag), mx.max(status).astype(mx.int32)
+
+
 # ----------------------------------------------------------------------------------
 # a cg iteration in two launches
 # ----------------------------------------------------------------------------------
@@ -908,6 +922,7 @@ KERNELS.update(
     compressed_matmat_t=compressed_matmat_t,
     compressed_reduce_major=compressed_reduce_major,
     compressed_reduce_minor=compressed_reduce_minor,
+    triangular_diagonal=triangular_diagonal,
 )
 KERNELS["cg_step"] = cg_step  # optional ops (_ops.OPTIONAL_OPS)
 if API == "cuda":  # an optional op (_ops.OPTIONAL_OPS): on Metal its callers' MLX ops run

@@ -388,6 +388,25 @@ def dense_to_compressed(dense, index_dtype):
     return indptr, (src % n_minor).astype(index_dtype), flat[src]
 
 
+def triangular_diagonal(n, indptr, indices, data, lower, unit_diagonal):
+    """(diagonal, status) of a canonical square CSR matrix read as triangular (lower:
+    entries in columns <= the row): each row's end entry on the solve's side (lower:
+    its last) is its diagonal entry unless the row stores entries on the other side.
+    status, a () int32 array: 2 where some row ends on the other side (the caller must
+    look at every entry), else 1 where some diagonal entry is 0 (not with
+    unit_diagonal), else 0. diagonal: None with unit_diagonal. At least one entry."""
+    nnz = indices.shape[0]
+    i = mx.arange(n, dtype=indices.dtype)
+    nonempty = indptr[1:] > indptr[:-1]
+    at = mx.clip(indptr[1:] - 1 if lower else indptr[:-1], 0, nnz - 1)
+    edge = indices[at]
+    crossing = mx.any(nonempty & ((edge > i) if lower else (edge < i)))
+    if unit_diagonal:
+        return None, mx.where(crossing, 2, 0).astype(mx.int32)
+    diag = mx.where(nonempty & (edge == i), data[at], mx.zeros((1,), dtype=data.dtype))
+    return diag, mx.where(crossing, 2, mx.any(diag == 0)).astype(mx.int32)
+
+
 def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
     """Sum of the entries with minor - major == k, along that diagonal.
 

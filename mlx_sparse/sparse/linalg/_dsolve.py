@@ -15,7 +15,7 @@ import numpy as np
 from numpy.linalg import LinAlgError
 
 from ..._dtypes import MX_TO_NP, device_for, to_mx_dtype
-from ..._ops import compressed_diagonal, expand_indptr
+from ..._ops import compressed_diagonal, expand_indptr, triangular_diagonal
 from .._base import SparseEfficiencyWarning, _ours, issparse
 from .preconditioners import _TriangularSolve
 
@@ -94,26 +94,19 @@ def spsolve_triangular(A, b, lower=True, overwrite_A=False, overwrite_b=False,
 
 def _checks(n, indptr, cols, vals, lower, unit_diagonal):
     """(diagonal or None, singular, not_triangular) of a canonical CSR matrix: SciPy's
-    checks as MLX ops where the values are, with one host read. Its rows are sorted, so
-    the entry at a row's end on the solve's side (lower: its last) is the row's
-    diagonal entry unless the row stores entries on the other side; only when a row
-    does (explicit zeros, or an error) are all entries looked at."""
+    checks where the values are, with one host read. Its rows are sorted, so the entry
+    at a row's end on the solve's side (lower: its last) is the row's diagonal entry
+    unless the row stores entries on the other side (the op triangular_diagonal: one
+    kernel on a GPU); only when a row does (explicit zeros, or an error) are all
+    entries looked at."""
     nnz = cols.shape[0]
     if nnz == 0:
         return (None if unit_diagonal else mx.zeros((n,), dtype=vals.dtype),
                 not unit_diagonal and n > 0, False)
-    i = mx.arange(n, dtype=cols.dtype)
-    nonempty = indptr[1:] > indptr[:-1]
-    at = mx.clip(indptr[1:] - 1 if lower else indptr[:-1], 0, nnz - 1)
-    edge = cols[at]
-    flags = [mx.any(nonempty & ((edge > i) if lower else (edge < i)))]
-    diag = None
-    if not unit_diagonal:
-        diag = mx.where(nonempty & (edge == i), vals[at], mx.zeros((1,), dtype=vals.dtype))
-        flags.append(mx.any(diag == 0))
-    crossing, singular = (mx.stack(flags).tolist() + [False])[:2]
-    if not crossing:
-        return diag, singular, False
+    diag, status = triangular_diagonal(n, indptr, cols, vals, lower, unit_diagonal)
+    status = status.item()
+    if status < 2:  # no row crosses: the row ends are the diagonal
+        return diag, status == 1, False
     rows = expand_indptr(indptr, nnz)
     other_side = (cols > rows) if lower else (cols < rows)
     flags = [mx.any(other_side & (vals != 0))]
