@@ -333,6 +333,24 @@ py::array compressed_diagonal(int64_t k, int64_t n_major, int64_t n_minor, const
       [&](auto&& r) { return to_numpy_1d(std::move(r), value_dtype(info)); });
 }
 
+py::tuple triangular_diagonal(int64_t n, const py::array& indptr, const py::array& indices,
+                              const py::array& data, bool lower, bool unit, const std::string& vtype) {
+  const ms::ValueTypeInfo info = value_info(vtype);
+  const size_t nn = nonnegative(n, "n");
+  const CompressedArgs args = compressed_args(indptr, indices, data, info);
+  check_n_major(args, nn);
+  const int threads = ms::num_threads();
+  return run_compressed<false>(
+      indptr, args, nn, vtype,
+      [&](auto vtag, auto itag) {
+        using V = typename decltype(vtag)::type;
+        using I = typename decltype(itag)::type;
+        return ms::triangular_diagonal<V, I>(nn, ptr<I>(indptr), ptr<I>(indices), ptr<V>(data), lower, unit,
+                                             threads);
+      },
+      [&](auto&& r) { return py::make_tuple(to_numpy_1d(std::move(r.first), value_dtype(info)), r.second); });
+}
+
 py::array expand_indptr(const py::array& indptr, int64_t nnz) {
   const ms::IndexType itype = index_type(indptr, "indptr");
   if (indptr.size() < 1) throw py::value_error("indptr must have at least one element");
@@ -418,6 +436,10 @@ PYBIND11_MODULE(_native, m) {
   m.def("compressed_diagonal", &compressed_diagonal, py::arg("k"), py::arg("n_major"), py::arg("n_minor"),
         py::arg("indptr"), py::arg("indices"), py::arg("data"), py::arg("vtype"),
         "Diagonal k (entries with minor - major == k), duplicates summed.");
+  m.def("triangular_diagonal", &triangular_diagonal, py::arg("n"), py::arg("indptr"), py::arg("indices"),
+        py::arg("data"), py::arg("lower"), py::arg("unit"), py::arg("vtype"),
+        "(diagonal, status) of a canonical square CSR matrix read as triangular, from each row's end entry: "
+        "status 2 if a row ends on the other side, else 1 if a diagonal entry is 0 (not with unit), else 0.");
   m.def("expand_indptr", &expand_indptr, py::arg("indptr"), py::arg("nnz"),
         "The major index of every entry (length nnz, dtype of indptr).");
   ms::bind::register_products(m);

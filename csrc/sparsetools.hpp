@@ -858,6 +858,45 @@ Buffer<V> compressed_diagonal(int64_t k, size_t n_major, size_t n_minor, const I
   return out;
 }
 
+// spsolve_triangular's checks of a canonical (sorted) square CSR matrix read as
+// triangular: each row's end entry on the solve's side (lower: its last, else its
+// first) is its diagonal entry unless the row stores entries on the other side.
+// Returns (diagonal, status): status 2 if some row ends on the other side (the caller
+// then looks at every entry), else 1 if some diagonal entry is 0 (not with unit), else
+// 0; the diagonal (0 where a row has none) is empty with unit.
+template <class V, class I>
+std::pair<Buffer<V>, int> triangular_diagonal(size_t n, const I* indptr, const I* indices,
+                                              const V* data, bool lower, bool unit,
+                                              int max_threads) {
+  Buffer<V> out(unit ? 0 : n);
+  V* diag = out.data();
+  const int T = threads_for(n, max_threads);
+  std::vector<int> status(static_cast<size_t>(T), 0);
+  parallel_run(T, [&](int t) {
+    int s = 0;
+    for (size_t i = n * t / T, e = n * (t + 1) / T; i < e; ++i) {
+      const size_t start = static_cast<size_t>(indptr[i]), end = static_cast<size_t>(indptr[i + 1]);
+      V d{};
+      int row = 0;
+      if (end > start) {
+        const size_t at = lower ? end - 1 : start;
+        const uint64_t c = as_u64(indices[at]);
+        if (lower ? c > i : c < i)
+          row = 2;
+        else if (c == i)
+          d = data[at];
+      }
+      if (!unit) {
+        if (row == 0 && value_is_zero(d)) row = 1;
+        diag[i] = d;
+      }
+      s = std::max(s, row);
+    }
+    status[static_cast<size_t>(t)] = s;
+  });
+  return {std::move(out), *std::max_element(status.begin(), status.end())};
+}
+
 // A selection's result: (indptr as int64, indices, data).
 template <class S, class I>
 using Selection = std::tuple<Buffer<int64_t>, Buffer<I>, Buffer<S>>;

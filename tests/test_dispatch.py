@@ -36,7 +36,8 @@ def test_every_op_has_cpu_and_gpu_entries():
 
 STRUCTURAL = ("coo_to_compressed", "compressed_transpose", "sort_indices", "sum_duplicates",
               "eliminate_zeros", "compressed_to_dense", "coo_to_dense",
-              "dense_to_compressed", "compressed_diagonal", "expand_indptr")
+              "dense_to_compressed", "compressed_diagonal", "triangular_diagonal",
+              "expand_indptr")
 
 
 def test_native_extension_is_built_and_dispatched():
@@ -86,6 +87,61 @@ def _native_and_mlx_paths_agree(dtype):
     t_b = mlx_impl.compressed_transpose(n_major, n_minor, *b)
     for x, y in zip(t_a[:2], t_b[:2]):
         assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+@pytest.mark.parametrize("impl", ["native", pytest.param("gpu", marks=pytest.mark.skipif(
+    not (mx.cuda.is_available() or mx.metal.is_available()), reason="no GPU"))])
+@pytest.mark.parametrize("case", ["triangular", "zero_diag", "no_diag", "crossing", "empty_rows"])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("val,idx", [("float32", "int32"), ("int8", "int64"),
+                                     ("complex64", "int32"), ("float16", "int64")])
+def test_triangular_diagonal(impl, case, lower, val, idx):
+    """spsolve_triangular's checks (the diagonal from the row ends, a status), the C++
+    and the GPU kernel, as the MLX-ops code on the CPU, on canonical matrices with and
+    without a zero or missing diagonal entry, a row that crosses, empty rows; with and
+    without unit_diagonal."""
+    import zlib
+
+    import scipy.sparse as ssp
+
+    from mlx_sparse._ops import gpu_impl
+    rng = np.random.default_rng(zlib.crc32(f"{case} {lower} {val} {idx}".encode()))
+    fn = {"native": native_impl, "gpu": gpu_impl}[impl].triangular_diagonal
+    n = 200
+    S = ssp.random_array((n, n), density=0.03, rng=rng, format="csr")
+    S = (ssp.tril(S, -1) if lower else ssp.triu(S, 1)).tolil()  # strictly triangular
+    if case != "no_diag":
+        S.setdiag(1.0)
+    if case == "crossing":
+        S[n // 3, n - 1 if lower else 0] = 2.0
+    if case == "empty_rows":
+        S[::7, :] = 0  # (LIL drops them: empty rows, without their diagonal)
+    S = S.tocsr()
+    S.sort_indices()
+    if case == "zero_diag":  # an explicit zero stored on the diagonal
+        row = n // 2
+        S.data[S.indptr[row] + np.flatnonzero(S.indices[S.indptr[row]:S.indptr[row + 1]] == row)] = 0
+    data = mx.array(rng.integers(-3, 4, S.nnz)).astype(getattr(mx, val))
+    one, zero = mx.ones((1,), dtype=data.dtype), mx.zeros((1,), dtype=data.dtype)
+    data = mx.where(mx.array(S.data != 0), mx.where(data == 0, one, data), zero)  # S's zeros only
+    args = (n, mx.array(S.indptr).astype(getattr(mx, idx)), mx.array(S.indices).astype(getattr(mx, idx)), data)
+    for unit in (False, True):
+        with mx.stream(mx.gpu if impl == "gpu" else mx.cpu):
+            got = fn(*args, lower, unit)
+        with mx.stream(mx.cpu):
+            want = mlx_impl.triangular_diagonal(*args, lower, unit)
+        assert got[1].dtype == mx.int32 and got[1].item() == want[1].item(), (case, unit)
+        if unit:
+            assert got[0] is None and want[0] is None
+        else:
+            assert got[0].dtype == data.dtype
+            np.testing.assert_array_equal(np.asarray(got[0].astype(mx.float32) if val == "float16"
+                                                     else got[0]),
+                                          np.asarray(want[0].astype(mx.float32) if val == "float16"
+                                                     else want[0]))
+    expect = {"crossing": 2, "zero_diag": 1, "no_diag": 1, "empty_rows": 1}.get(case, 0)
+    with mx.stream(mx.gpu if impl == "gpu" else mx.cpu):
+        assert fn(*args, lower, False)[1].item() == expect
 
 
 def test_float64_runs_on_cpu_stream_when_gpu_is_default(monkeypatch):

@@ -86,6 +86,14 @@ def compressed_diagonal(k, n_major, n_minor, indptr, indices, data):
     return _call(_native.compressed_diagonal, data.dtype, k, n_major, n_minor, indptr, indices, data)
 
 
+def triangular_diagonal(n, indptr, indices, data, lower, unit_diagonal):
+    diag, status = _native.triangular_diagonal(int(n), _np(indptr), _np(indices), _np(data),
+                                               bool(lower), bool(unit_diagonal),
+                                               dtype_name(data.dtype))
+    return (None if unit_diagonal else _mx(diag, data.dtype == mx.bfloat16)), \
+        mx.array(status, dtype=mx.int32)
+
+
 def stack_minor(n_major, indptrs, indices, data, offsets):
     """Blocks of one index and one value dtype stacked along the minor axis (hstack of
     CSR, vstack of CSC): (indptr, indices, data); block b's minor indices are shifted by
