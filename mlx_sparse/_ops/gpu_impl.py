@@ -433,6 +433,12 @@ def _usable(dt):
 # ----------------------------------------------------------------------------------
 # sparse x dense products and row sums
 # ----------------------------------------------------------------------------------
+def _uneven_rows(longest, mean):
+    """Some row far longer than the mean (longest > _MERGE_RATIO * mean + _MERGE_MIN):
+    a group of lanes per row would leave most lanes waiting on it."""
+    return longest > _MERGE_RATIO * mean + _MERGE_MIN
+
+
 def _spmv_kind(indptr, nnz, n_major):
     """The SpMV kernel family and its merge-path V: ("merge", V) or (row kernel, None).
 
@@ -451,7 +457,7 @@ def _spmv_kind(indptr, nnz, n_major):
     mean = nnz / max(n_major, 1)
     if longest is None:  # no host read allowed (mx.compile / vmap)
         return "warp", None
-    if longest > _MERGE_RATIO * mean + _MERGE_MIN:
+    if _uneven_rows(longest, mean):
         return "merge", int(TUNING["spmv_merge_v"] or _MERGE_V)
     if nnz < _MERGE_MIN_NNZ or _WARP_MEAN[0] < mean <= _WARP_MEAN[1]:
         return "warp", None
@@ -871,20 +877,20 @@ def cg_step(indptr, indices, data, dinv):
     preconditioner's 1 / diag(A), or None. p, sums and prev are None on the first
     iteration; scal = (rho, r.r) of the residual the iteration started from (r.r: the
     stop test's) is the next call's prev. None (no step) where the rows are too uneven
-    for a group of lanes per row (a row longer than _MERGE_RATIO * mean + _MERGE_MIN, as
-    in _spmv_kind): the caller then runs its MLX-ops step."""
+    for a group of lanes per row (_uneven_rows, as in _spmv_kind): the caller then runs
+    its MLX-ops step."""
     n_rows, nnz = indptr.shape[0] - 1, data.shape[0]
     mean = nnz / max(n_rows, 1)
     longest = _rowmax_host(indptr)
     if API is None or data.dtype != mx.float32 or n_rows == 0 or longest is None \
-            or longest > _MERGE_RATIO * mean + _MERGE_MIN:
+            or _uneven_rows(longest, mean):
         return None
     batch = int(TUNING["cg_batch"] or _CG_BATCH)
     lanes = int(TUNING["cg_lanes"] or _pow2_at_least(mean / batch))
     groups = min(-(-n_rows * lanes // _BLOCK), int(TUNING["cg_groups"] or _CG_GROUPS))
     indptr, indices, idt = _index_arrays(indptr, indices)
     dt = data.dtype
-    one = mx.zeros((1,), dtype=dt)
+    dummy = mx.zeros((1,), dtype=dt)  # an unused input (length 1)
     has_diag = dinv is not None
     grid = (groups * _BLOCK, 1)
     targs = dict(T=dt, BLOCK=_BLOCK, HAS_DIAG=int(has_diag))
@@ -895,9 +901,9 @@ def cg_step(indptr, indices, data, dinv):
         if first:  # the first r.r and r.z as partial sums: group 0's, the others 0
             zero = mx.zeros((groups - 1,), dtype=dt)
             rr = mx.sum(r * r).reshape(1)
-            rz = mx.sum(r * (r * dinv)).reshape(1) if has_diag else one
-            sums, p, prev = mx.concatenate([rr, zero, rz, zero]), one, one
-        d = dinv if has_diag else one
+            rz = mx.sum(r * (r * dinv)).reshape(1) if has_diag else dummy
+            sums, p, prev = mx.concatenate([rr, zero, rz, zero]), dummy, dummy
+        d = dinv if has_diag else dummy
         p, q, pq, scal = _launch(
             "cg_direction", [indptr, indices, data, r, d, p, sums, prev], grid,
             [(n,), (n,), (groups,), (2,)], [dt] * 4, I=idt, LANES=lanes, BATCH=batch,

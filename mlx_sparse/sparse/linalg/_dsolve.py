@@ -6,7 +6,8 @@ device policy of mlx_sparse._dtypes), through the optional kernel "triangular_so
 on the CPU by substitution, row by row, in C++ (one pass over the matrix); on CUDA one
 sync-free kernel launch. On Metal, or without the extension, level-scheduled (the rows
 of one level at once, compiled MLX ops on a GPU), which is slow for chain-like matrices
-(about one step per row). SciPy's checks run as MLX ops where the values are.
+(about one step per row). SciPy's checks run where the values are, through the op
+triangular_diagonal (C++ on the CPU, one kernel on a GPU, else MLX ops).
 """
 import warnings
 
